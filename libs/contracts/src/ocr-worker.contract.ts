@@ -1,0 +1,77 @@
+/**
+ * The message contract between the gateway and the private OCR worker (NestJS TCP transport).
+ * Shared by both apps; holds no providers and no runtime dependencies.
+ */
+
+/** DI token of the gateway's ClientProxy to the worker. */
+export const OCR_WORKER_CLIENT = 'OCR_WORKER_CLIENT';
+
+export const OcrPatterns = {
+  recognize: 'ocr.recognize',
+  health: 'ocr.health',
+} as const;
+
+export const OCR_MODES = ['text', 'lines', 'markdown'] as const;
+export type OcrMode = (typeof OCR_MODES)[number];
+
+export type Point = [number, number];
+export type Quad = [Point, Point, Point, Point];
+
+export interface RecognizeRequest {
+  requestId: string;
+  /** The image bytes, base64 (the TCP transport frames JSON). */
+  image: string;
+  mode: OcrMode;
+  /** Epoch milliseconds after which the gateway no longer waits: the worker drops the job unstarted. */
+  deadline: number;
+}
+
+export interface OcrLine {
+  text: string;
+  confidence: number;
+  box: Quad;
+}
+
+export interface OcrTiming {
+  totalMs: number;
+  queueMs: number;
+  inferenceMs: number;
+}
+
+/** What the worker answers; the gateway adds `id` and `cached` to make the public result. */
+export interface RecognizeResult {
+  text: string;
+  lines: OcrLine[];
+  markdown?: string;
+  width: number;
+  height: number;
+  model: string;
+  device: 'cpu' | 'cuda';
+  timing: OcrTiming;
+}
+
+export interface WorkerHealth {
+  status: 'ok';
+  device: 'cpu' | 'cuda';
+  model: string;
+  lanes: number;
+  queueDepth: number;
+  inFlight: number;
+  maxQueue: number;
+}
+
+/** Codes the worker puts in `RpcException({ code, message })`; each maps to a contract error. */
+export const WORKER_ERROR_CODES = [
+  'invalid_image',
+  'image_too_large',
+  'unsupported_media_type',
+  'worker_overloaded',
+  'timeout',
+  'internal_error',
+] as const;
+export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
+
+export interface WorkerErrorPayload {
+  code: WorkerErrorCode;
+  message: string;
+}

@@ -1,0 +1,14 @@
+export const API_KEY_SCOPES = ['ocr', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** What the auth guard attaches to `request.apiKey` once a key is verified. */
+export interface AuthenticatedKey {
+  id: string;
+  /** Usage and cache partition: shared by a key and the keys rotated from it. */
+  lineageId: string;
+  name: string;
+  tier: string;
+  scopes: ApiKeyScope[];
+  /** Effective daily quota: the key's override, else its tier's. */
+  dailyLimit: number;
+}

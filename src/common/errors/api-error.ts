@@ -1,0 +1,34 @@
+import { HttpException } from '@nestjs/common';
+
+export type ApiErrorCode =
+  | 'validation_failed'
+  | 'invalid_api_key'
+  | 'forbidden'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'image_too_large'
+  | 'unsupported_media_type'
+  | 'invalid_image'
+  | 'url_not_allowed'
+  | 'fetch_failed'
+  | 'rate_limited'
+  | 'quota_exceeded'
+  | 'internal_error'
+  | 'worker_unavailable'
+  | 'worker_overloaded'
+  | 'timeout';
+
+/**
+ * An error of the public contract. The global filter renders it as
+ * `{"error":{"code","message","requestId"}}`; `headers` (e.g. Retry-After) go on the response.
+ */
+export class ApiError extends HttpException {
+  constructor(
+    status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ code, message }, status);
+  }
+}
