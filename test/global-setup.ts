@@ -1,0 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { BUILD_DIR, ROOT } from './support/paths';
+import { startTestDatabase } from './support/database';
+
+/**
+ * Builds the apps into BUILD_DIR (the e2e specs run real processes from it) and provides a real
+ * PostgreSQL server: the one in DATABASE_URL when set, otherwise an embedded one.
+ * Each spec file creates its own database from TEST_PG_ADMIN_URL (see support/database.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.E2E_SKIP_BUILD !== '1') {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npx', ['tsc-alias', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
+  }
+  await startTestDatabase();
+}

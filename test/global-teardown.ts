@@ -1,0 +1,5 @@
+import { stopTestDatabase } from './support/database';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopTestDatabase();
+}
