@@ -1,0 +1,74 @@
+import type { RecognizeResult } from '@app/contracts';
+import { ResultCache, SharedResultStore } from './result-cache';
+
+function result(text: string, model = 'm1'): RecognizeResult {
+  return {
+    text,
+    lines: [{ text, confidence: 0.9, box: [[0, 0], [10, 0], [10, 5], [0, 5]] }],
+    width: 10,
+    height: 5,
+    model,
+    device: 'cpu',
+    timing: { totalMs: 1, queueMs: 0, inferenceMs: 1 },
+  };
+}
+
+class MapStore implements SharedResultStore {
+  readonly map = new Map<string, string>();
+  get(key: string): Promise<string | null> {
+    return Promise.resolve(this.map.get(key) ?? null);
+  }
+  set(key: string, value: string): Promise<void> {
+    this.map.set(key, value);
+    return Promise.resolve();
+  }
+}
+
+describe(ResultCache.name, () => {
+  const ttlMs = 60_000;
+
+  it('should return what the same lineage stored for the same bytes, mode and model', async () => {
+    const cache = new ResultCache({ maxBytes: 1 << 20, ttlMs });
+    await cache.set('lin1', 'sha', 'text', result('TOTAL 12.50'));
+    expect((await cache.get('lin1', 'sha', 'text', 'm1'))?.text).toBe('TOTAL 12.50');
+  });
+
+  it('should never serve one lineage an entry of another', async () => {
+    const cache = new ResultCache({ maxBytes: 1 << 20, ttlMs });
+    await cache.set('lin1', 'sha', 'text', result('secret'));
+    expect(await cache.get('lin2', 'sha', 'text', 'm1')).toBeUndefined();
+  });
+
+  it('should miss when the mode or the model version differs', async () => {
+    const cache = new ResultCache({ maxBytes: 1 << 20, ttlMs });
+    await cache.set('lin1', 'sha', 'text', result('x'));
+    expect(await cache.get('lin1', 'sha', 'markdown', 'm1')).toBeUndefined();
+    expect(await cache.get('lin1', 'sha', 'text', 'm2')).toBeUndefined();
+  });
+
+  it('should evict the least recently used entries beyond its byte budget', async () => {
+    const big = 'x'.repeat(4000);
+    const cache = new ResultCache({ maxBytes: 20_000, ttlMs });
+    await cache.set('lin', 'a', 'text', result(big));
+    await cache.set('lin', 'b', 'text', result(big));
+    await cache.get('lin', 'a', 'text', 'm1');
+    await cache.set('lin', 'c', 'text', result(big));
+    expect(await cache.get('lin', 'b', 'text', 'm1')).toBeUndefined();
+    expect(await cache.get('lin', 'a', 'text', 'm1')).toBeDefined();
+  });
+
+  it('should store nothing when disabled', async () => {
+    const cache = new ResultCache({ maxBytes: 0, ttlMs });
+    await cache.set('lin', 'sha', 'text', result('x'));
+    expect(cache.enabled).toBe(false);
+    expect(await cache.get('lin', 'sha', 'text', 'm1')).toBeUndefined();
+  });
+
+  it('should fill the shared store and read back from it in another process', async () => {
+    const store = new MapStore();
+    await new ResultCache({ maxBytes: 1 << 20, ttlMs }, store).set('lin', 'sha', 'lines', result('shared'));
+    const other = new ResultCache({ maxBytes: 1 << 20, ttlMs }, store);
+    expect((await other.get('lin', 'sha', 'lines', 'm1'))?.text).toBe('shared');
+    expect([...store.map.keys()].join()).not.toContain('lin');
+  });
+});
