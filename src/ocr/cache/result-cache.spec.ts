@@ -47,8 +47,8 @@ describe(ResultCache.name, () => {
   });
 
   it('should evict the least recently used entries beyond its byte budget', async () => {
-    const big = 'x'.repeat(4000);
-    const cache = new ResultCache({ maxBytes: 20_000, ttlMs });
+    const big = 'x'.repeat(4000); // about 16.5 kB an entry: two fit in the budget, three do not
+    const cache = new ResultCache({ maxBytes: 40_000, ttlMs });
     await cache.set('lin', 'a', 'text', result(big));
     await cache.set('lin', 'b', 'text', result(big));
     await cache.get('lin', 'a', 'text', 'm1');
