@@ -1,0 +1,126 @@
+import { AppConfig, ConfigError, loadConfig } from './app-config';
+import { DEFAULT_TIERS } from './tiers';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env, '/srv/app');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      return error.problems;
+    }
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe(AppConfig.name, () => {
+  it('should apply the documented defaults to an empty environment', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 8000,
+      maxBodyBytes: 16 * 1024 * 1024,
+      corsOrigins: [],
+      trustProxy: false,
+    });
+    expect(config.database).toEqual({ url: undefined, poolSize: 10, embedded: { port: 54329, dir: '/srv/app/data/postgres' } });
+    expect(config.worker).toEqual({ host: '127.0.0.1', port: 5003, maxQueue: 32, healthTimeoutMs: 1500 });
+    expect(config.ocr).toEqual({ maxImagePixels: 40_000_000, batchMax: 16, timeoutMs: 60_000 });
+    expect(config.auth).toEqual({ bcryptCost: 10, keyCacheTtlMs: 60_000 });
+    expect(config.tiers).toEqual(DEFAULT_TIERS);
+    expect(config.log.level).toBe('info');
+    expect(config.metrics.enabled).toBe(true);
+    expect(config.redis.url).toBeUndefined();
+  });
+
+  it('should convert numeric, boolean and list variables', () => {
+    const config = loadConfig(
+      {
+        PORT: '9000',
+        MAX_IMAGE_PIXELS: '40e6',
+        METRICS_ENABLED: 'off',
+        CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+        TRUST_PROXY: 'loopback, 10.0.0.0/8',
+        DATABASE_URL: 'postgres://u:p@db:5432/ocr',
+        EMBEDDED_PG_DIR: '/var/lib/ocr/pg',
+      },
+      '/srv/app',
+    );
+    expect(config.http.port).toBe(9000);
+    expect(config.ocr.maxImagePixels).toBe(40_000_000);
+    expect(config.metrics.enabled).toBe(false);
+    expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(config.http.trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(config.database.url).toBe('postgres://u:p@db:5432/ocr');
+    expect(config.database.embedded.dir).toBe('/var/lib/ocr/pg');
+  });
+
+  it('should treat an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' }, '/srv/app').http.port).toBe(8000);
+  });
+
+  it('should accept a hop count or true for TRUST_PROXY', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+  });
+
+  it('should name each bad variable once', () => {
+    const problems = problemsOf({ PORT: 'eighty', BCRYPT_COST: '3', LOG_LEVEL: 'loud', METRICS_ENABLED: 'maybe' });
+    expect(problems).toHaveLength(4);
+    expect(problems.find((p) => p.startsWith('PORT '))).toBeDefined();
+    expect(problems.find((p) => p.startsWith('BCRYPT_COST '))).toBeDefined();
+    expect(problems.find((p) => p.startsWith('LOG_LEVEL '))).toBeDefined();
+    expect(problems.find((p) => p.startsWith('METRICS_ENABLED '))).toBeDefined();
+  });
+
+  it('should refuse a health timeout above two seconds', () => {
+    expect(problemsOf({ HEALTH_TIMEOUT_MS: '5000' })).toEqual([expect.stringMatching(/^HEALTH_TIMEOUT_MS /)]);
+  });
+
+  it('should refuse malformed URLs, origins and proxy lists', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'mysql://root@db/ocr',
+      REDIS_URL: 'localhost:6379',
+      CORS_ORIGINS: 'https://app.example.com/path',
+      TRUST_PROXY: 'nginx',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL /),
+      expect.stringMatching(/^REDIS_URL /),
+      expect.stringMatching(/^CORS_ORIGINS /),
+      expect.stringMatching(/^TRUST_PROXY /),
+    ]);
+  });
+
+  it('should never echo a variable value in the error message', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/ocr' })).toThrow(ConfigError);
+    expect(problemsOf({ DATABASE_URL: 'mysql://root:hunter2@db/ocr' }).join('\n')).not.toContain('hunter2');
+  });
+
+  it('should merge TIERS over the defaults and add new tiers', () => {
+    const config = loadConfig({ TIERS: '{"free":{"daily":250},"team":{"rps":5,"burst":10,"daily":5000}}' });
+    expect(config.tier('free')).toEqual({ rps: 2, burst: 5, daily: 250 });
+    expect(config.tier('pro')).toEqual(DEFAULT_TIERS.pro);
+    expect(config.tier('team')).toEqual({ rps: 5, burst: 10, daily: 5000 });
+    expect(config.tier('gold')).toBeUndefined();
+    expect(config.tier('constructor')).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', '{free', /TIERS must be valid JSON/],
+    ['an array', '[1]', /TIERS must be a JSON object/],
+    ['a bad tier name', '{"Gold Plan":{"rps":1,"burst":1,"daily":1}}', /tier name/],
+    ['a new tier missing fields', '{"gold":{"rps":1}}', /TIERS\.gold\.burst/],
+    ['a non-positive rate', '{"free":{"rps":0}}', /TIERS\.free\.rps/],
+    ['an unknown field', '{"free":{"monthly":10}}', /unknown field/],
+  ])('should refuse TIERS with %s', (_label, tiers, pattern) => {
+    expect(problemsOf({ TIERS: tiers }).join('\n')).toMatch(pattern);
+  });
+
+  it('should be immutable', () => {
+    const config = loadConfig({});
+    expect(() => {
+      (config.http as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,188 @@
+import { isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { EnvironmentVariables, LogLevel } from './env.dto';
+import { parseTiers, TierLimits, Tiers } from './tiers';
+
+/** Express's `trust proxy` setting: false, a hop count, or addresses/subnets/named ranges. */
+export type TrustProxy = boolean | number | string[];
+
+/**
+ * The validated configuration, injected by class (`constructor(private readonly config: AppConfig)`).
+ * Build it with `loadConfig`; never read `process.env` elsewhere.
+ */
+export class AppConfig {
+  readonly http!: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxBodyBytes: number;
+    /** Exact origins allowed by CORS; empty means CORS is off. */
+    readonly corsOrigins: readonly string[];
+    readonly trustProxy: TrustProxy;
+  };
+  readonly database!: {
+    /** `DATABASE_URL` when set; when absent the embedded server under `embedded.dir` is used. */
+    readonly url?: string;
+    readonly poolSize: number;
+    readonly embedded: { readonly port: number; readonly dir: string };
+  };
+  readonly redis!: { readonly url?: string };
+  readonly worker!: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxQueue: number;
+    readonly healthTimeoutMs: number;
+  };
+  readonly ocr!: { readonly maxImagePixels: number; readonly batchMax: number; readonly timeoutMs: number };
+  readonly auth!: { readonly bcryptCost: number; readonly keyCacheTtlMs: number };
+  readonly tiers!: Tiers;
+  readonly log!: { readonly level: LogLevel };
+  readonly metrics!: { readonly enabled: boolean };
+
+  constructor(values: AppConfigValues) {
+    Object.assign(this, values);
+    deepFreeze(this);
+  }
+
+  /** The limits of a configured tier, or undefined for an unknown name. */
+  tier(name: string): TierLimits | undefined {
+    return Object.prototype.hasOwnProperty.call(this.tiers, name) ? this.tiers[name] : undefined;
+  }
+}
+
+/** Everything of AppConfig but its methods: what `loadConfig` (or a test) fills in. */
+export type AppConfigValues = Omit<AppConfig, 'tier'>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Validates the environment once and returns the typed configuration, or throws a ConfigError
+ * whose message names every bad variable (never its value: DATABASE_URL may hold a password).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
+  // An empty variable (`FOO=` in a compose file) means "use the default", not "the empty string".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const vars = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const problems = validateSync(vars, { forbidUnknownValues: false, stopAtFirstError: true }).flatMap(describe);
+
+  const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
+  const trustProxy = parseTrustProxy(vars.TRUST_PROXY, problems);
+  const { tiers, errors: tierErrors } = parseTiers(vars.TIERS);
+  problems.push(...tierErrors);
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+
+  return new AppConfig({
+    http: {
+      host: vars.HOST,
+      port: vars.PORT,
+      maxBodyBytes: vars.MAX_BODY_BYTES,
+      corsOrigins,
+      trustProxy,
+    },
+    database: {
+      url: vars.DATABASE_URL,
+      poolSize: vars.DATABASE_POOL_SIZE,
+      embedded: {
+        port: vars.EMBEDDED_PG_PORT,
+        dir: isAbsolute(vars.EMBEDDED_PG_DIR) ? vars.EMBEDDED_PG_DIR : resolve(cwd, vars.EMBEDDED_PG_DIR),
+      },
+    },
+    redis: { url: vars.REDIS_URL },
+    worker: {
+      host: vars.WORKER_HOST,
+      port: vars.WORKER_PORT,
+      maxQueue: vars.WORKER_MAX_QUEUE,
+      healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
+    },
+    ocr: { maxImagePixels: vars.MAX_IMAGE_PIXELS, batchMax: vars.BATCH_MAX, timeoutMs: vars.OCR_TIMEOUT_MS },
+    auth: { bcryptCost: vars.BCRYPT_COST, keyCacheTtlMs: vars.KEY_CACHE_TTL_MS },
+    tiers,
+    log: { level: vars.LOG_LEVEL },
+    metrics: { enabled: vars.METRICS_ENABLED },
+  });
+}
+
+/** The environment for a child process: this one's, with some variables replaced. */
+export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
+function describe(error: ValidationError): string[] {
+  return Object.values(error.constraints ?? {});
+}
+
+function parseOrigins(raw: string, problems: string[]): string[] {
+  const origins = raw
+    .split(',')
+    .map((entry) => entry.trim().replace(/\/$/, ''))
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    if (!isOrigin(origin)) {
+      problems.push('CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com');
+      break;
+    }
+  }
+  return origins;
+}
+
+function isOrigin(candidate: string): boolean {
+  try {
+    const url = new URL(candidate);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === candidate;
+  } catch {
+    return false;
+  }
+}
+
+function parseTrustProxy(raw: string, problems: string[]): TrustProxy {
+  const value = raw.trim().toLowerCase();
+  if (value === 'false' || value === '0' || value === '') {
+    return false;
+  }
+  if (value === 'true') {
+    return true;
+  }
+  if (/^\d+$/.test(value)) {
+    return Number(value);
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const valid = entries.every((entry) => NAMED_PROXY_RANGES.includes(entry) || isAddressOrSubnet(entry));
+  if (!valid) {
+    problems.push(
+      'TRUST_PROXY must be false, true, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal',
+    );
+    return false;
+  }
+  return entries;
+}
+
+function isAddressOrSubnet(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  if (rest.length > 0 || isIP(address) === 0) {
+    return false;
+  }
+  if (prefix === undefined) {
+    return true;
+  }
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (isIP(address) === 4 ? 32 : 128);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null && !Object.isFrozen(child)) {
+      deepFreeze(child as object);
+    }
+  }
+  return Object.freeze(value);
+}

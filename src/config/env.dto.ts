@@ -1,0 +1,139 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Environment strings become numbers only when they spell one; anything else fails @IsInt. */
+function toNumber({ value }: { value: unknown }): unknown {
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+    return Number(value);
+  }
+  return value;
+}
+
+function toBoolean({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string') {
+    return value;
+  }
+  const normalised = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) {
+    return true;
+  }
+  if (['false', '0', 'no', 'off'].includes(normalised)) {
+    return false;
+  }
+  return value;
+}
+
+/**
+ * The environment variables the gateway, the supervisor and the CLIs read, with their defaults.
+ * Validated once by `loadConfig`; add a variable here and expose it through `AppConfig`.
+ */
+export class EnvironmentVariables {
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 8000;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  @IsString()
+  EMBEDDED_PG_DIR = 'data/postgres';
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @IsString()
+  WORKER_HOST = '127.0.0.1';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  WORKER_PORT = 5003;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  WORKER_MAX_QUEUE = 32;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(2000)
+  HEALTH_TIMEOUT_MS = 1500;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  @Max(512 * 1024 * 1024)
+  MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  MAX_IMAGE_PIXELS = 40_000_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  BATCH_MAX = 16;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  OCR_TIMEOUT_MS = 60_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(4)
+  @Max(15)
+  BCRYPT_COST = 10;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  KEY_CACHE_TTL_MS = 60_000;
+
+  @IsString()
+  CORS_ORIGINS = '';
+
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  METRICS_ENABLED = true;
+
+  @IsOptional()
+  @IsString()
+  TIERS?: string;
+}
