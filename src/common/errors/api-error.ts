@@ -5,6 +5,8 @@ export type ApiErrorCode =
   | 'invalid_api_key'
   | 'forbidden'
   | 'not_found'
+  // Contract addition: a change refused because of the resource's state (e.g. the last admin key).
+  | 'conflict'
   | 'payload_too_large'
   | 'image_too_large'
   | 'unsupported_media_type'
