@@ -36,6 +36,8 @@ export class AppConfig {
   };
   readonly ocr!: { readonly maxImagePixels: number; readonly batchMax: number; readonly timeoutMs: number };
   readonly auth!: { readonly bcryptCost: number; readonly keyCacheTtlMs: number };
+  /** The per-address limit in front of authentication (ipRps 0: off) and the Redis key prefix. */
+  readonly rateLimit!: { readonly ipRps: number; readonly ipBurst: number; readonly redisPrefix: string };
   readonly tiers!: Tiers;
   readonly log!: { readonly level: LogLevel };
   readonly metrics!: { readonly enabled: boolean };
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     ocr: { maxImagePixels: vars.MAX_IMAGE_PIXELS, batchMax: vars.BATCH_MAX, timeoutMs: vars.OCR_TIMEOUT_MS },
     auth: { bcryptCost: vars.BCRYPT_COST, keyCacheTtlMs: vars.KEY_CACHE_TTL_MS },
+    rateLimit: { ipRps: vars.IP_RATE_LIMIT_RPS, ipBurst: vars.IP_RATE_LIMIT_BURST, redisPrefix: vars.RATE_LIMIT_REDIS_PREFIX },
     tiers,
     log: { level: vars.LOG_LEVEL },
     metrics: { enabled: vars.METRICS_ENABLED },

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -119,6 +119,23 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(3_600_000)
   KEY_CACHE_TTL_MS = 60_000;
+
+  /** Per-address requests per second in front of authentication; 0 turns the limit off. */
+  @Transform(toNumber)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100_000)
+  IP_RATE_LIMIT_RPS = 20;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  IP_RATE_LIMIT_BURST = 60;
+
+  /** Prefix of the rate-limit keys in Redis, so that several deployments can share one server. */
+  @Matches(/^[A-Za-z0-9:_.-]{0,64}$/, { message: 'RATE_LIMIT_REDIS_PREFIX must be at most 64 of A-Z a-z 0-9 : _ . -' })
+  RATE_LIMIT_REDIS_PREFIX = 'ocr:rl:';
 
   @IsString()
   CORS_ORIGINS = '';
