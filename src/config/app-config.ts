@@ -35,7 +35,7 @@ export class AppConfig {
     readonly healthTimeoutMs: number;
   };
   readonly ocr!: { readonly maxImagePixels: number; readonly batchMax: number; readonly timeoutMs: number };
-  readonly auth!: { readonly bcryptCost: number; readonly keyCacheTtlMs: number };
+  readonly auth!: { readonly bcryptCost: number; readonly keyCacheTtlMs: number; readonly lastUsedFlushMs: number };
   /** The per-address limit in front of authentication (ipRps 0: off) and the Redis key prefix. */
   readonly rateLimit!: { readonly ipRps: number; readonly ipBurst: number; readonly redisPrefix: string };
   readonly tiers!: Tiers;
@@ -107,7 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
     },
     ocr: { maxImagePixels: vars.MAX_IMAGE_PIXELS, batchMax: vars.BATCH_MAX, timeoutMs: vars.OCR_TIMEOUT_MS },
-    auth: { bcryptCost: vars.BCRYPT_COST, keyCacheTtlMs: vars.KEY_CACHE_TTL_MS },
+    auth: {
+      bcryptCost: vars.BCRYPT_COST,
+      keyCacheTtlMs: vars.KEY_CACHE_TTL_MS,
+      lastUsedFlushMs: vars.KEY_LAST_USED_FLUSH_MS,
+    },
     rateLimit: { ipRps: vars.IP_RATE_LIMIT_RPS, ipBurst: vars.IP_RATE_LIMIT_BURST, redisPrefix: vars.RATE_LIMIT_REDIS_PREFIX },
     tiers,
     log: { level: vars.LOG_LEVEL },

@@ -120,6 +120,13 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   KEY_CACHE_TTL_MS = 60_000;
 
+  /** How often the last use of keys, collected in memory, is written to the database. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  KEY_LAST_USED_FLUSH_MS = 15_000;
+
   /** Per-address requests per second in front of authentication; 0 turns the limit off. */
   @Transform(toNumber)
   @IsNumber({ allowNaN: false, allowInfinity: false })
