@@ -55,6 +55,7 @@ export class RedisGcraStorage implements ThrottlerStorage, OnModuleInit, OnAppli
       commandTimeout: COMMAND_TIMEOUT_MS,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
+      disconnectTimeout: COMMAND_TIMEOUT_MS,
     }) as GcraRedis;
     this.redis.defineCommand('gcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
     // Without a listener ioredis prints every reconnect failure; the state change is logged below.
@@ -94,6 +95,11 @@ export class RedisGcraStorage implements ThrottlerStorage, OnModuleInit, OnAppli
     this.fallback.onApplicationShutdown();
     this.redis.removeAllListeners('error');
     this.redis.on('error', () => undefined);
+    if (this.redis.status !== 'ready') {
+      // Not connected (or reconnecting): stop the retries instead of queueing a QUIT.
+      this.redis.disconnect();
+      return;
+    }
     try {
       await this.redis.quit();
     } catch {
