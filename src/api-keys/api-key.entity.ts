@@ -1,0 +1,54 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { ApiKeyScope } from '../auth/authenticated-key';
+
+/** A row of `api_keys` (schema: migrations/1764288000000-initial-schema.ts). */
+@Entity({ name: 'api_keys' })
+export class ApiKey {
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  id!: string;
+
+  @Column({ name: 'lineage_id', type: 'varchar', length: 32 })
+  lineageId!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  tier!: string;
+
+  @Column({ type: 'text', array: true })
+  scopes!: ApiKeyScope[];
+
+  /** bcrypt of the whole plaintext key; never leaves the repository and the verifier. */
+  @Column({ name: 'key_hash', type: 'varchar', length: 100 })
+  keyHash!: string;
+
+  @Column({ type: 'boolean' })
+  enabled!: boolean;
+
+  /** Overrides the tier's daily quota when set. */
+  @Column({ name: 'daily_limit', type: 'integer', nullable: true })
+  dailyLimit!: number | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt!: Date | null;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt!: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+
+  @Column({ name: 'rotated_from', type: 'varchar', length: 32, nullable: true })
+  rotatedFrom!: string | null;
+
+  /** Set on a key that was rotated: it keeps working until then. */
+  @Column({ name: 'grace_ends_at', type: 'timestamptz', nullable: true })
+  graceEndsAt!: Date | null;
+}

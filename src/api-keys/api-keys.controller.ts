@@ -1,0 +1,78 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Scopes } from '../auth/scopes.decorator';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyDto, ApiKeyListDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { ApiKeyUsageDto } from './dto/api-key-usage.dto';
+import { CreateApiKeyDto } from './dto/create-api-key.dto';
+import { RotateApiKeyDto } from './dto/rotate-api-key.dto';
+import { UpdateApiKeyDto } from './dto/update-api-key.dto';
+import { UsageQueryDto } from './dto/usage-query.dto';
+import { KeyIdPipe } from './key-id.pipe';
+
+@ApiTags('admin: keys')
+@Scopes('admin')
+@Controller('admin/v1/keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a key; the answer holds the plaintext key, this one time' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.keys.create(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List the keys that are not revoked' })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  async list(): Promise<ApiKeyListDto> {
+    return { items: await this.keys.list() };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One key' })
+  @ApiOkResponse({ type: ApiKeyDto })
+  get(@Param('id', KeyIdPipe) id: string): Promise<ApiKeyDto> {
+    return this.keys.get(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request',
+  })
+  @ApiOkResponse({ type: ApiKeyDto })
+  update(@Param('id', KeyIdPipe) id: string, @Body() body: UpdateApiKeyDto): Promise<ApiKeyDto> {
+    return this.keys.update(id, body);
+  }
+
+  @Post(':id/rotate')
+  @ApiOperation({
+    summary: 'Replace a key by a new one with the same settings; the old one works for the grace period',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  rotate(@Param('id', KeyIdPipe) id: string, @Body() body: RotateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.keys.rotate(id, body.graceSeconds);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a key: it fails from the next request on, on every gateway process' })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  revoke(@Param('id', KeyIdPipe) id: string): Promise<void> {
+    return this.keys.revoke(id);
+  }
+
+  @Get(':id/usage')
+  @ApiOperation({ summary: "The key's daily usage (its lineage's, across rotations)" })
+  @ApiOkResponse({ type: ApiKeyUsageDto })
+  usage(@Param('id', KeyIdPipe) id: string, @Query() query: UsageQueryDto): Promise<ApiKeyUsageDto> {
+    return this.keys.usageOf(id, query.days);
+  }
+}

@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../../auth/authenticated-key';
+import type { ApiKey } from '../api-key.entity';
+
+/** A key as admins see it: never a secret or a hash. */
+export class ApiKeyDto {
+  @ApiProperty({ example: 'k3v9q2m7x1ab', description: 'Public lookup id (the middle part of the key).' })
+  id!: string;
+
+  @ApiProperty({ example: 'receipts app (production)' })
+  name!: string;
+
+  @ApiProperty({ example: 'pro' })
+  tier!: string;
+
+  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true, example: ['ocr'] })
+  scopes!: ApiKeyScope[];
+
+  @ApiProperty({ example: true })
+  enabled!: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  expiresAt!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-27T11:30:00.000Z' })
+  lastUsedAt!: string | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: null,
+    description: "The override; null: the tier's quota.",
+  })
+  dailyLimit!: number | null;
+
+  @ApiPropertyOptional({
+    example: 'p8d2w6c4n0ze',
+    description: 'Present on a key made by rotating that one.',
+  })
+  rotatedFrom?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-28T10:00:00.000Z',
+    description: 'Present on a rotated key: it works until then.',
+  })
+  graceEndsAt?: string;
+}
+
+export class CreatedApiKeyDto extends ApiKeyDto {
+  @ApiProperty({
+    example: 'ocr_k3v9q2m7x1ab_<43 base64url characters>',
+    description: 'The plaintext key, shown this one time only: store it now.',
+  })
+  key!: string;
+}
+
+export class ApiKeyListDto {
+  @ApiProperty({ type: [ApiKeyDto] })
+  items!: ApiKeyDto[];
+}
+
+export function toApiKeyDto(key: ApiKey): ApiKeyDto {
+  return {
+    id: key.id,
+    name: key.name,
+    tier: key.tier,
+    scopes: [...key.scopes],
+    enabled: key.enabled,
+    createdAt: key.createdAt.toISOString(),
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+    dailyLimit: key.dailyLimit,
+    ...(key.rotatedFrom !== null && { rotatedFrom: key.rotatedFrom }),
+    ...(key.graceEndsAt !== null && { graceEndsAt: key.graceEndsAt.toISOString() }),
+  };
+}

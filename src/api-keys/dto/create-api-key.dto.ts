@@ -1,0 +1,64 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../../auth/authenticated-key';
+
+export const MAX_DAILY_LIMIT = 2_147_483_647;
+
+export class CreateApiKeyDto {
+  @ApiProperty({ example: 'receipts app (production)', minLength: 1, maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({
+    example: 'pro',
+    description: 'A configured tier (TIERS); free, pro and enterprise by default.',
+  })
+  @IsString()
+  @Length(1, 64)
+  tier!: string;
+
+  @ApiPropertyOptional({ enum: API_KEY_SCOPES, isArray: true, default: ['ocr'], example: ['ocr'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsIn(API_KEY_SCOPES, { each: true })
+  scopes?: ApiKeyScope[];
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2027-01-31T00:00:00Z',
+    description: 'When the key stops working; must be in the future. Omitted or null: never.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    example: 500,
+    description: "Overrides the tier's daily quota. Omitted or null: the tier's quota applies.",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DAILY_LIMIT)
+  dailyLimit?: number | null;
+}

@@ -1,0 +1,123 @@
+import { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiError } from '../common/errors/api-error';
+import { ApiKeyGuard, INVALID_API_KEY_MESSAGE, presentedKey } from './api-key.guard';
+import { ApiKeyVerifier } from './api-key.verifier';
+import type { AuthenticatedKey } from './authenticated-key';
+import { Scopes } from './scopes.decorator';
+
+interface FakeRequest {
+  path?: string;
+  headers?: Record<string, string>;
+  apiKey?: AuthenticatedKey;
+}
+
+class Routes {
+  @Scopes('admin')
+  admin(): void {}
+
+  @Scopes('ocr')
+  ocr(): void {}
+
+  @Scopes()
+  anyKey(): void {}
+
+  open(): void {}
+}
+
+const adminKey: AuthenticatedKey = {
+  id: 'admin0000001',
+  lineageId: 'admin0000001',
+  name: 'admin',
+  tier: 'enterprise',
+  scopes: ['ocr', 'admin'],
+  dailyLimit: 1,
+};
+const ocrKey: AuthenticatedKey = { ...adminKey, id: 'ocr000000001', scopes: ['ocr'] };
+
+function context(handler: keyof Routes, request: FakeRequest): ExecutionContext {
+  return {
+    getType: () => 'http',
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => request }),
+  } as unknown as ExecutionContext;
+}
+
+describe(ApiKeyGuard.name, () => {
+  let verify: jest.Mock;
+  let guard: ApiKeyGuard;
+
+  beforeEach(() => {
+    verify = jest.fn((presented?: string) =>
+      Promise.resolve(presented === 'admin-key' ? adminKey : presented === 'ocr-key' ? ocrKey : null),
+    );
+    guard = new ApiKeyGuard(new Reflector(), { verify } as unknown as ApiKeyVerifier);
+  });
+
+  async function outcome(handler: keyof Routes, request: FakeRequest): Promise<true | ApiError> {
+    try {
+      request.path ??= '/x';
+      request.headers ??= {};
+      return (await guard.canActivate(context(handler, request))) as true;
+    } catch (error) {
+      return error as ApiError;
+    }
+  }
+
+  it('should let a public route through without looking at keys', async () => {
+    await expect(outcome('open', { path: '/health' })).resolves.toBe(true);
+    expect(verify).not.toHaveBeenCalled();
+  });
+
+  it('should demand a key on a route under /api or /admin even without @Scopes', async () => {
+    for (const path of ['/api/v1/anything', '/admin/v1/x', '/API/v1/x', '//admin']) {
+      const result = await outcome('open', { path });
+      expect(result).toBeInstanceOf(ApiError);
+      expect((result as ApiError).getStatus()).toBe(401);
+    }
+  });
+
+  it('should set request.apiKey for a key holding the scope', async () => {
+    const request: FakeRequest = { headers: { 'x-api-key': 'admin-key' } };
+    await expect(outcome('admin', request)).resolves.toBe(true);
+    expect(request.apiKey).toBe(adminKey);
+  });
+
+  it('should answer 403 forbidden for a valid key without the scope', async () => {
+    const result = await outcome('admin', { headers: { 'x-api-key': 'ocr-key' } });
+    expect(result).toBeInstanceOf(ApiError);
+    expect((result as ApiError).getStatus()).toBe(403);
+    expect((result as ApiError).code).toBe('forbidden');
+  });
+
+  it('should accept any valid key on a route with @Scopes() and no scope listed', async () => {
+    await expect(outcome('anyKey', { headers: { 'x-api-key': 'ocr-key' } })).resolves.toBe(true);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['no key', {}],
+    ['an invalid key', { 'x-api-key': 'nope' }],
+    ['a non-bearer Authorization', { authorization: 'Basic b2NyLWtleQ==' }],
+  ])('should answer the one 401 for %s', async (_case, headers) => {
+    const result = (await outcome('ocr', { headers })) as ApiError;
+    expect(result.getStatus()).toBe(401);
+    expect(result.code).toBe('invalid_api_key');
+    expect(result.getResponse()).toEqual({ code: 'invalid_api_key', message: INVALID_API_KEY_MESSAGE });
+  });
+
+  it.each<[string, Record<string, string>, string | undefined]>([
+    ['X-API-Key', { 'x-api-key': 'k1' }, 'k1'],
+    ['a Bearer token', { authorization: 'Bearer k2' }, 'k2'],
+    ['a bearer token in any case', { authorization: 'bearer   k3 ' }, 'k3'],
+    ['X-API-Key over Authorization', { 'x-api-key': 'k1', authorization: 'Bearer k2' }, 'k1'],
+    ['nothing from Basic auth', { authorization: 'Basic k4' }, undefined],
+  ])('should read %s', (_case, headers, expected) => {
+    expect(presentedKey({ headers })).toBe(expected);
+  });
+
+  it('should name the missing scope in the 403 message', async () => {
+    const result = (await outcome('admin', { headers: { authorization: 'Bearer ocr-key' } })) as ApiError;
+    expect(result.message).toContain('admin scope');
+  });
+});

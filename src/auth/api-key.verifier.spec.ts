@@ -1,0 +1,157 @@
+import { generateApiKey } from '../api-keys/api-key-format';
+import { ApiKey } from '../api-keys/api-key.entity';
+import { ApiKeyHasher } from '../api-keys/api-key.hasher';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { loadConfig } from '../config';
+import { ApiKeyVerifier } from './api-key.verifier';
+import { KeyVerificationCache } from './key-verification.cache';
+import { LastUsedRecorder } from './last-used.recorder';
+
+const hasher = new ApiKeyHasher(4);
+
+async function row(plaintext: string, id: string, overrides: Partial<ApiKey> = {}): Promise<ApiKey> {
+  return Object.assign(new ApiKey(), {
+    id,
+    lineageId: 'lineage00001',
+    name: 'test',
+    tier: 'pro',
+    scopes: ['ocr'],
+    keyHash: await hasher.hash(plaintext),
+    enabled: true,
+    dailyLimit: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    expiresAt: null,
+    lastUsedAt: null,
+    revokedAt: null,
+    rotatedFrom: null,
+    graceEndsAt: null,
+    ...overrides,
+  });
+}
+
+describe(ApiKeyVerifier.name, () => {
+  let rows: Map<string, ApiKey>;
+  let findById: jest.Mock;
+  let compare: jest.SpyInstance;
+  let record: jest.Mock;
+  let cache: KeyVerificationCache;
+  let verifier: ApiKeyVerifier;
+
+  beforeEach(() => {
+    rows = new Map();
+    findById = jest.fn((id: string) => Promise.resolve(rows.get(id) ?? null));
+    compare = jest.spyOn(hasher, 'verify');
+    compare.mockClear();
+    record = jest.fn();
+    cache = new KeyVerificationCache(60_000);
+    cache.resume();
+    verifier = new ApiKeyVerifier(
+      { findById } as unknown as ApiKeyRepository,
+      hasher,
+      cache,
+      { record } as unknown as LastUsedRecorder,
+      loadConfig({}),
+    );
+  });
+
+  async function stored(overrides: Partial<ApiKey> = {}): Promise<string> {
+    const { id, plaintext } = generateApiKey();
+    rows.set(id, await row(plaintext, id, overrides));
+    return plaintext;
+  }
+
+  it('should accept a valid key and give the tier quota when there is no override', async () => {
+    const key = await stored();
+    const verified = await verifier.verify(key);
+    expect(verified).toMatchObject({
+      lineageId: 'lineage00001',
+      tier: 'pro',
+      scopes: ['ocr'],
+      dailyLimit: 1000,
+    });
+    expect(record).toHaveBeenCalledWith(verified?.id);
+  });
+
+  it("should give the key's own daily limit over the tier's", async () => {
+    const key = await stored({ dailyLimit: 7 });
+    expect((await verifier.verify(key))?.dailyLimit).toBe(7);
+  });
+
+  it('should refuse a missing key without touching the database', async () => {
+    await expect(verifier.verify(undefined)).resolves.toBeNull();
+    await expect(verifier.verify('')).resolves.toBeNull();
+    expect(findById).not.toHaveBeenCalled();
+  });
+
+  it('should spend one bcrypt compare on a malformed key and on an unknown id', async () => {
+    await expect(verifier.verify('not-a-key')).resolves.toBeNull();
+    await expect(verifier.verify(generateApiKey().plaintext)).resolves.toBeNull();
+    expect(compare).toHaveBeenCalledTimes(2);
+    expect(compare).toHaveBeenNthCalledWith(1, 'not-a-key', null);
+    expect(compare.mock.calls[1][1]).toBeNull();
+  });
+
+  it('should refuse a wrong secret for a known id', async () => {
+    const key = await stored();
+    const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    await expect(verifier.verify(wrong)).resolves.toBeNull();
+  });
+
+  it.each<[string, Partial<ApiKey>]>([
+    ['disabled', { enabled: false }],
+    ['expired', { expiresAt: new Date(Date.now() - 1000) }],
+    ['revoked', { revokedAt: new Date(Date.now() - 1000) }],
+    ['past its rotation grace', { graceEndsAt: new Date(Date.now() - 1) }],
+    ['of a tier no longer configured', { tier: 'gold' }],
+  ])('should refuse a key that is %s, after the same bcrypt compare', async (_case, overrides) => {
+    const key = await stored(overrides);
+    await expect(verifier.verify(key)).resolves.toBeNull();
+    expect(compare).toHaveBeenCalledTimes(1);
+    expect(compare.mock.calls[0][1]).toMatch(/^\$2b\$/);
+  });
+
+  it('should accept a rotated key during its grace', async () => {
+    const key = await stored({ graceEndsAt: new Date(Date.now() + 60_000) });
+    await expect(verifier.verify(key)).resolves.not.toBeNull();
+  });
+
+  it('should serve a repeated key from the cache without the database or bcrypt', async () => {
+    const key = await stored();
+    await verifier.verify(key);
+    await verifier.verify(key);
+    expect(findById).toHaveBeenCalledTimes(1);
+    expect(compare).toHaveBeenCalledTimes(1);
+    expect(record).toHaveBeenCalledTimes(2);
+  });
+
+  it('should check expiry on a cache hit', async () => {
+    jest.useFakeTimers({ now: Date.now(), doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const key = await stored({ expiresAt: new Date(Date.now() + 5000) });
+      await expect(verifier.verify(key)).resolves.not.toBeNull();
+      jest.setSystemTime(Date.now() + 5000);
+      await expect(verifier.verify(key)).resolves.toBeNull();
+      expect(findById).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('should check the database again once the key was invalidated', async () => {
+    const key = await stored();
+    const verified = await verifier.verify(key);
+    const id = verified?.id as string;
+    rows.set(id, Object.assign(rows.get(id) as ApiKey, { enabled: false }));
+    cache.invalidate(id);
+    await expect(verifier.verify(key)).resolves.toBeNull();
+    expect(findById).toHaveBeenCalledTimes(2);
+  });
+
+  it('should not cache a failure', async () => {
+    const key = await stored({ enabled: false });
+    await verifier.verify(key);
+    await verifier.verify(key);
+    expect(findById).toHaveBeenCalledTimes(2);
+  });
+});
