@@ -1,0 +1,11 @@
+export { ApiError } from './errors/api-error';
+export type { ApiErrorCode } from './errors/api-error';
+export { toApiError, INTERNAL_ERROR_MESSAGE } from './errors/to-api-error';
+export { AllExceptionsFilter } from './filters/all-exceptions.filter';
+export type { ErrorBody } from './filters/all-exceptions.filter';
+export { requestIdOf, REQUEST_ID_HEADER } from './middleware/request-id.middleware';
+export { ApiErrorResponses } from './decorators/api-error-responses.decorator';
+export { API_ERROR_CATALOGUE, API_ERROR_CODES } from './errors/error-catalogue';
+export { ApiKeyAuth, API_KEY_SCHEME, BEARER_SCHEME } from './decorators/api-key-auth.decorator';
+export { ErrorResponseDto } from './openapi/error-response.dto';
+export { createValidationPipe } from './pipes/validation.pipe';

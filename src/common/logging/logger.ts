@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { Logger } from 'pino';
+import { pinoHttp, HttpLogger } from 'pino-http';
+import type { AppConfig } from '../../config';
+import { requestIdOf } from '../middleware/request-id.middleware';
+
+/** Never written, whoever logs a request or response object by mistake. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'headers.cookie',
+];
+
+/** Routes whose successful answers are routine (probes, scrapes): logged at debug level only. */
+const ROUTINE_PATHS = new Set(['/health', '/metrics']);
+
+/** The catch-all through which Nest answers 404 for unknown routes: not a route of ours. */
+const NOT_FOUND_ROUTE = '/{*path}';
+
+type LoggedRequest = IncomingMessage & {
+  method?: string;
+  route?: { path?: unknown };
+  path?: string;
+  apiKey?: { id?: unknown };
+};
+
+/** The process's root logger: JSON lines on stdout. */
+export function createLogger(config: AppConfig): Logger {
+  return pino({
+    level: config.log.level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'gateway' },
+    // No request body, query string, header or error stack is ever serialised.
+    serializers: { err: (err: unknown) => ({ type: err instanceof Error ? err.constructor.name : typeof err }) },
+  });
+}
+
+function pathOf(req: LoggedRequest): string {
+  const url = req.path ?? req.url ?? '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** The matched route pattern (`/admin/v1/keys/:id`), known once routing has run. */
+export function routeOf(req: IncomingMessage): string | undefined {
+  const path = (req as LoggedRequest).route?.path;
+  return typeof path === 'string' && path !== NOT_FOUND_ROUTE ? path : undefined;
+}
+
+function accessLine(req: IncomingMessage, res: ServerResponse, responseTime: number): Record<string, unknown> {
+  const request = req as LoggedRequest;
+  const keyId = request.apiKey?.id;
+  return {
+    method: request.method,
+    path: pathOf(request),
+    route: routeOf(req),
+    status: res.statusCode,
+    durationMs: responseTime,
+    ...(typeof keyId === 'string' ? { keyId } : {}),
+  };
+}
+
+/**
+ * One log line per request (id, method, path, route, status, duration, key id when
+ * authenticated), and `req.log` bound to the request id for nestjs-pino.
+ */
+export function createHttpLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => requestIdOf(req, res),
+    quietReqLogger: true,
+    quietResLogger: true,
+    customAttributeKeys: { reqId: 'requestId' },
+    customLogLevel: (req, res, err) => {
+      if (err || res.statusCode >= 500) {
+        return 'error';
+      }
+      if (res.statusCode >= 400) {
+        return 'warn';
+      }
+      return ROUTINE_PATHS.has(pathOf(req)) ? 'debug' : 'info';
+    },
+    customSuccessObject: (req, res, value: { responseTime: number }) => accessLine(req, res, value.responseTime),
+    customErrorObject: (req, res, _error, value: { responseTime: number }) => accessLine(req, res, value.responseTime),
+    customSuccessMessage: () => 'request completed',
+    customErrorMessage: () => 'request failed',
+  });
+}

@@ -1,0 +1,30 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { HealthDto } from './health.dto';
+import { HealthService } from './health.service';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Liveness and readiness: the database and the OCR worker', description: 'No authentication.' })
+  @ApiResponse({ status: 200, type: HealthDto, description: 'Both checks are up.' })
+  @ApiResponse({
+    status: 503,
+    type: HealthDto,
+    description: 'A check failed; it is named in `checks` with `status: "down"` and a message.',
+    example: {
+      status: 'error',
+      checks: { database: { status: 'up' }, worker: { status: 'down', message: 'The OCR worker is unreachable.' } },
+    },
+  })
+  async check(@Res({ passthrough: true }) res: Response): Promise<HealthDto> {
+    const result = await this.health.check();
+    res.status(result.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    res.setHeader('Cache-Control', 'no-store');
+    return result;
+  }
+}

@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class HealthCheckDto {
+  @ApiProperty({ enum: ['up', 'down'], example: 'up' })
+  status!: 'up' | 'down';
+
+  @ApiPropertyOptional({ description: 'Why the check failed.', example: 'The OCR worker did not answer within 1500 ms.' })
+  message?: string;
+
+  @ApiPropertyOptional({ description: 'worker: cpu or cuda', example: 'cpu' })
+  device?: string;
+
+  @ApiPropertyOptional({ description: 'worker: the model version', example: 'PP-OCRv4' })
+  model?: string;
+
+  @ApiPropertyOptional({ description: 'worker: inference lanes', example: 2 })
+  lanes?: number;
+
+  @ApiPropertyOptional({ description: 'worker: images waiting', example: 0 })
+  queueDepth?: number;
+
+  @ApiPropertyOptional({ description: 'worker: images being recognised', example: 0 })
+  inFlight?: number;
+
+  @ApiPropertyOptional({ description: 'worker: the queue bound', example: 32 })
+  maxQueue?: number;
+}
+
+export class HealthChecksDto {
+  @ApiProperty({ type: HealthCheckDto, example: { status: 'up' } })
+  database!: HealthCheckDto;
+
+  @ApiProperty({
+    type: HealthCheckDto,
+    example: { status: 'up', device: 'cpu', model: 'PP-OCRv4', lanes: 2, queueDepth: 0, inFlight: 0, maxQueue: 32 },
+  })
+  worker!: HealthCheckDto;
+}
+
+export class HealthDto {
+  @ApiProperty({ enum: ['ok', 'error'], example: 'ok' })
+  status!: 'ok' | 'error';
+
+  @ApiProperty({ type: HealthChecksDto })
+  checks!: HealthChecksDto;
+}
