@@ -1,0 +1,15 @@
+/** The formats the OCR worker decodes (GIF: its first frame). */
+export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+/** Validated image bytes, ready for the worker and the results cache. */
+export interface ImageBytes {
+  readonly bytes: Buffer;
+  /** Sniffed from the bytes; a declared type is never trusted. */
+  readonly format: ImageFormat;
+  /** As the image will be seen: EXIF orientations 5-8 swap width and height. */
+  readonly width: number;
+  readonly height: number;
+  /** Hex SHA-256 of `bytes`: the results cache key. */
+  readonly sha256: string;
+}

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import sharp from 'sharp';
+import { ApiError } from '../../common/errors/api-error';
+import { ImageInputModule } from './image-input.module';
+import { HOST_RESOLVER, imageInputOptions } from './image-input.options';
+import { ImageInputService } from './image-input.service';
+import { HostResolver } from './url-guard';
+
+async function apiError(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      return { status: error.getStatus(), code: error.code };
+    }
+    throw error;
+  }
+  throw new Error('expected an ApiError');
+}
+
+describe(ImageInputService.name, () => {
+  let png: Buffer;
+  let gif: Buffer;
+  const asked: string[] = [];
+  const resolver: HostResolver = (hostname) => {
+    asked.push(hostname);
+    return Promise.resolve([{ address: '10.0.0.5', family: 4 }]);
+  };
+  const service = new ImageInputService(
+    imageInputOptions({ maxBodyBytes: 4096, maxImagePixels: 10_000 }),
+    resolver,
+  );
+
+  beforeAll(async () => {
+    png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
+    gif = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#654321' } })
+      .gif()
+      .toBuffer();
+  });
+
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('should resolve bare base64 into image bytes', async () => {
+    const image = await service.resolve(png.toString('base64'));
+    expect(image).toEqual({
+      bytes: png,
+      format: 'png',
+      width: 40,
+      height: 30,
+      sha256: createHash('sha256').update(png).digest('hex'),
+    });
+  });
+
+  it('should resolve a data: URI, sniffing the format instead of believing the declared one', async () => {
+    const image = await service.resolve(`data:image/png;base64,${gif.toString('base64')}`);
+    expect(image).toMatchObject({ format: 'gif', width: 20, height: 10 });
+  });
+
+  it('should take an upload by its bytes, not its declared mimetype', async () => {
+    expect(await service.fromUpload({ buffer: gif, mimetype: 'image/png' })).toMatchObject({ format: 'gif' });
+    expect(
+      await apiError(service.fromUpload({ buffer: Buffer.from('<html>'), mimetype: 'image/png' })),
+    ).toEqual({
+      status: 422,
+      code: 'invalid_image',
+    });
+  });
+
+  it('should answer 413 payload_too_large for inline or uploaded bytes over MAX_BODY_BYTES', async () => {
+    const big = Buffer.concat([png, Buffer.alloc(4096)]);
+    expect(await apiError(service.resolve(big.toString('base64')))).toEqual({
+      status: 413,
+      code: 'payload_too_large',
+    });
+    expect(await apiError(service.fromUpload({ buffer: big }))).toEqual({
+      status: 413,
+      code: 'payload_too_large',
+    });
+  });
+
+  it('should answer 413 image_too_large over MAX_IMAGE_PIXELS', async () => {
+    const wide = await sharp({ create: { width: 101, height: 100, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    expect(await apiError(service.resolve(wide.toString('base64')))).toEqual({
+      status: 413,
+      code: 'image_too_large',
+    });
+    expect(await apiError(service.fromUpload({ buffer: wide }))).toEqual({
+      status: 413,
+      code: 'image_too_large',
+    });
+  });
+
+  it('should answer 400 validation_failed for junk that is neither base64, a data: URI nor a URL', async () => {
+    expect(await apiError(service.resolve('not base64!'))).toEqual({
+      status: 400,
+      code: 'validation_failed',
+    });
+    expect(await apiError(service.resolve('data:image/png,raw'))).toEqual({
+      status: 400,
+      code: 'validation_failed',
+    });
+  });
+
+  it('should send URLs through the SSRF guard', async () => {
+    expect(await apiError(service.resolve('https://intranet.example.com/a.png'))).toEqual({
+      status: 422,
+      code: 'url_not_allowed',
+    });
+    expect(asked).toContain('intranet.example.com');
+    expect(await apiError(service.resolve('file:///etc/passwd'))).toEqual({
+      status: 422,
+      code: 'url_not_allowed',
+    });
+  });
+
+  it('should be provided by ImageInputModule, with a resolver override for tests', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ImageInputModule.registerAsync({ useFactory: () => ({ url: { allowedPorts: [8443] } }) })],
+    })
+      .overrideProvider(HOST_RESOLVER)
+      .useValue(resolver)
+      .compile();
+    const provided = moduleRef.get(ImageInputService);
+    expect(await provided.resolve(png.toString('base64'))).toMatchObject({ format: 'png' });
+    expect(await apiError(provided.resolve('https://private.example.com:8443/'))).toEqual({
+      status: 422,
+      code: 'url_not_allowed',
+    });
+    expect(asked).toContain('private.example.com');
+  });
+
+  it('should refuse bad settings when the module is built', () => {
+    expect(() => ImageInputModule.register({ maxImagePixels: 0 })).toThrow(/MAX_IMAGE_PIXELS/);
+  });
+});

@@ -1,0 +1,11 @@
+export { IMAGE_FORMATS, type ImageBytes, type ImageFormat } from './image-bytes';
+export { ImageInputModule, type ImageInputModuleAsyncOptions } from './image-input.module';
+export {
+  DEFAULT_IMAGE_INPUT_OPTIONS,
+  IMAGE_INPUT_OPTIONS,
+  imageInputOptions,
+  type ImageInputOptions,
+  type ImageInputOptionsInput,
+  type UrlFetchOptions,
+} from './image-input.options';
+export { ImageInputService, type UploadedImage } from './image-input.service';
