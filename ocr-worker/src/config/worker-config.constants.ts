@@ -1,0 +1,2 @@
+/** DI token of the validated WorkerConfig. */
+export const WORKER_CONFIG = Symbol('WORKER_CONFIG');

@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadWorkerConfig, WorkerConfigError } from './worker-config';
+
+describe('loadWorkerConfig', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'worker-config-'));
+    writeFileSync(join(dir, 'rec.onnx'), 'x');
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function failure(env: Record<string, string>): WorkerConfigError {
+    try {
+      loadWorkerConfig(env, 2);
+    } catch (error) {
+      if (error instanceof WorkerConfigError) {
+        return error;
+      }
+      throw error;
+    }
+    throw new Error('expected a WorkerConfigError');
+  }
+
+  it('should default to loopback, port 5003 and automatic lanes, threads and device', () => {
+    expect(loadWorkerConfig({}, 2)).toEqual({
+      host: '127.0.0.1',
+      port: 5003,
+      maxQueue: 64,
+      lanes: 'auto',
+      intraOpThreads: 'auto',
+      device: 'auto',
+      models: {},
+      detLimitSideLen: 960,
+      useAngleCls: true,
+      maxImagePixels: 40_000_000,
+      maxBufferSize: Math.ceil((16 * 1024 * 1024) / 3) * 4 + 64 * 1024,
+      shutdownGraceMs: 10_000,
+      logLevels: ['fatal', 'error', 'warn', 'log'],
+      cores: 2,
+    });
+  });
+
+  it('should read every variable it owns', () => {
+    const config = loadWorkerConfig(
+      {
+        WORKER_HOST: '0.0.0.0',
+        WORKER_PORT: '6000',
+        WORKER_MAX_QUEUE: '0',
+        OCR_LANES: '3',
+        OCR_INTRA_OP_THREADS: '2',
+        OCR_DEVICE: 'CUDA',
+        MODEL_DIR: dir,
+        REC_MODEL_PATH: join(dir, 'rec.onnx'),
+        DET_LIMIT_SIDE_LEN: '1280',
+        USE_ANGLE_CLS: 'false',
+        MAX_IMAGE_PIXELS: '1000',
+        MAX_BODY_BYTES: '3072',
+        WORKER_SHUTDOWN_GRACE_MS: '0',
+        LOG_LEVEL: 'debug',
+      },
+      8,
+    );
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 6000,
+      maxQueue: 0,
+      lanes: 3,
+      intraOpThreads: 2,
+      device: 'cuda',
+      models: { modelDir: dir, recModelPath: join(dir, 'rec.onnx') },
+      detLimitSideLen: 1280,
+      useAngleCls: false,
+      maxImagePixels: 1000,
+      maxBufferSize: 4096 + 64 * 1024,
+      shutdownGraceMs: 0,
+      cores: 8,
+    });
+    expect(config.logLevels).toContain('debug');
+  });
+
+  it('should size the transport frame for the largest body as base64', () => {
+    const body = 16 * 1024 * 1024;
+    const { maxBufferSize } = loadWorkerConfig({ MAX_BODY_BYTES: String(body) }, 2);
+    expect(maxBufferSize).toBeGreaterThanOrEqual(Buffer.alloc(body).toString('base64').length + 1024);
+  });
+
+  it.each([
+    ['WORKER_PORT', '70000'],
+    ['WORKER_PORT', '5003x'],
+    ['WORKER_MAX_QUEUE', '-1'],
+    ['OCR_LANES', '0'],
+    ['OCR_INTRA_OP_THREADS', 'many'],
+    ['OCR_DEVICE', 'tpu'],
+    ['DET_LIMIT_SIDE_LEN', '1000'],
+    ['USE_ANGLE_CLS', 'maybe'],
+    ['MAX_IMAGE_PIXELS', '0'],
+    ['MAX_BODY_BYTES', '1.5'],
+    ['LOG_LEVEL', 'loud'],
+    ['WORKER_HOST', 'evil host;'],
+  ])('should refuse %s=%s with an error that names the variable', (variable, value) => {
+    const error = failure({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable} `)).toBe(true);
+  });
+
+  it('should refuse a model path that does not exist without echoing the path', () => {
+    const missing = join(dir, 'secret-location', 'det.onnx');
+    const error = failure({ DET_MODEL_PATH: missing });
+    expect(error.message).toBe('DET_MODEL_PATH must name an existing file');
+    expect(failure({ MODEL_DIR: join(dir, 'rec.onnx') }).message).toBe(
+      'MODEL_DIR must name an existing directory',
+    );
+  });
+});

@@ -1,0 +1,169 @@
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { LogLevel } from '@nestjs/common';
+
+export const OCR_DEVICES = ['auto', 'cpu', 'cuda'] as const;
+export type OcrDevice = (typeof OCR_DEVICES)[number];
+
+/** Model files; each unset one falls back to MODEL_DIR, then to the bundled PP-OCRv4 models. */
+export interface ModelPaths {
+  modelDir?: string;
+  detModelPath?: string;
+  recModelPath?: string;
+  clsModelPath?: string;
+  dictPath?: string;
+}
+
+export interface WorkerConfig {
+  host: string;
+  port: number;
+  /** Jobs allowed to wait for a lane; one more is refused at once with `worker_overloaded`. */
+  maxQueue: number;
+  /** Inference lanes (worker threads, one engine each); `auto` decides once the device is known. */
+  lanes: number | 'auto';
+  /** onnxruntime intra-op threads per lane; `auto` decides from the cores and the lane count. */
+  intraOpThreads: number | 'auto';
+  device: OcrDevice;
+  models: ModelPaths;
+  detLimitSideLen: number;
+  useAngleCls: boolean;
+  maxImagePixels: number;
+  /** The largest TCP frame the transport accepts, in characters: MAX_BODY_BYTES as base64 plus room. */
+  maxBufferSize: number;
+  /** How long a shutdown waits for accepted jobs before failing them. */
+  shutdownGraceMs: number;
+  logLevels: LogLevel[];
+  cores: number;
+}
+
+/** A start-up error that names the variable to fix (never its value: it may be a path). */
+export class WorkerConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable} ${reason}`);
+    this.name = WorkerConfigError.name;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The JSON envelope around the base64 image (pattern, request id, mode, deadline, packet id). */
+const FRAME_ENVELOPE_CHARS = 64 * 1024;
+
+const LOG_LEVELS: Record<string, LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) {
+    return fallback;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new WorkerConfigError(name, `must be a whole number from ${min} to ${max}`);
+  }
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) {
+    throw new WorkerConfigError(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return parsed;
+}
+
+function integerOrAuto(env: Env, name: string, max: number): number | 'auto' {
+  return raw(env, name)?.toLowerCase() === 'auto' || raw(env, name) === undefined
+    ? 'auto'
+    : integer(env, name, 1, 1, max);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) {
+    return fallback;
+  }
+  if (['1', 'true', 'yes', 'on'].includes(value)) {
+    return true;
+  }
+  if (['0', 'false', 'no', 'off'].includes(value)) {
+    return false;
+  }
+  throw new WorkerConfigError(name, 'must be true or false');
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) {
+    return fallback;
+  }
+  const match = allowed.find((option) => option === value);
+  if (!match) {
+    throw new WorkerConfigError(name, `must be one of ${allowed.join(', ')}`);
+  }
+  return match;
+}
+
+function existing(env: Env, name: string, kind: 'file' | 'directory'): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) {
+    return undefined;
+  }
+  const found = existsSync(value) ? statSync(value) : undefined;
+  if (!found || (kind === 'file' ? !found.isFile() : !found.isDirectory())) {
+    throw new WorkerConfigError(name, `must name an existing ${kind}`);
+  }
+  return value;
+}
+
+function host(env: Env): string {
+  const value = raw(env, 'WORKER_HOST') ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(value)) {
+    throw new WorkerConfigError('WORKER_HOST', 'must be a host name or an IP address');
+  }
+  return value;
+}
+
+/** Reads and checks the worker's environment once, at boot. The only reader of `process.env`. */
+export function loadWorkerConfig(env: Env = process.env, cores = availableParallelism()): WorkerConfig {
+  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 * 1024 * 1024);
+  const detLimitSideLen = integer(env, 'DET_LIMIT_SIDE_LEN', 960, 32, 4096);
+  if (detLimitSideLen % 32 !== 0) {
+    throw new WorkerConfigError('DET_LIMIT_SIDE_LEN', 'must be a multiple of 32');
+  }
+  const logLevel = oneOf(env, 'LOG_LEVEL', Object.keys(LOG_LEVELS), 'info');
+  return {
+    host: host(env),
+    port: integer(env, 'WORKER_PORT', 5003, 1, 65535),
+    maxQueue: integer(env, 'WORKER_MAX_QUEUE', 64, 0, 100_000),
+    lanes: integerOrAuto(env, 'OCR_LANES', 64),
+    intraOpThreads: integerOrAuto(env, 'OCR_INTRA_OP_THREADS', 256),
+    device: oneOf(env, 'OCR_DEVICE', OCR_DEVICES, 'auto'),
+    models: {
+      modelDir: existing(env, 'MODEL_DIR', 'directory'),
+      detModelPath: existing(env, 'DET_MODEL_PATH', 'file'),
+      recModelPath: existing(env, 'REC_MODEL_PATH', 'file'),
+      clsModelPath: existing(env, 'CLS_MODEL_PATH', 'file'),
+      dictPath: existing(env, 'DICT_PATH', 'file'),
+    },
+    detLimitSideLen,
+    useAngleCls: boolean(env, 'USE_ANGLE_CLS', true),
+    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
+    maxBufferSize: Math.ceil(maxBodyBytes / 3) * 4 + FRAME_ENVELOPE_CHARS,
+    shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    logLevels: LOG_LEVELS[logLevel],
+    cores,
+  };
+}

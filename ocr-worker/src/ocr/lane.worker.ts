@@ -1,0 +1,74 @@
+/**
+ * The entry of one inference-lane thread: builds its own OcrEngine from `workerData`, then runs
+ * one image at a time for the main thread (see ThreadLane for the other side of the protocol).
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { OcrEngine, OcrError } from '../pipeline/ocr-engine';
+import { describeError } from './describe-error';
+import type { FromLane, LaneWorkerData, ToLane } from './lane-protocol';
+
+type RecognizeMessage = Extract<ToLane, { type: 'recognize' }>;
+
+function send(port: MessagePort, message: FromLane): void {
+  port.postMessage(message);
+}
+
+async function recognize(port: MessagePort, engine: OcrEngine, message: RecognizeMessage): Promise<void> {
+  const started = performance.now();
+  try {
+    const result = await engine.recognize(Buffer.from(message.image), message.mode);
+    const inferenceMs = performance.now() - started;
+    send(port, {
+      type: 'result',
+      jobId: message.jobId,
+      output: { ...result, stageMs: { ...result.stageMs }, inferenceMs },
+    });
+  } catch (error) {
+    if (error instanceof OcrError && error.code !== 'internal_error') {
+      send(port, { type: 'failed', jobId: message.jobId, code: error.code, message: error.message });
+      return;
+    }
+    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+    send(port, {
+      type: 'log',
+      level: 'error',
+      message: `recognition failed for request ${message.requestId}: ${describeError(cause)}`,
+    });
+    send(port, {
+      type: 'failed',
+      jobId: message.jobId,
+      code: 'internal_error',
+      message: 'Recognition failed.',
+    });
+  }
+}
+
+async function serve(port: MessagePort, data: LaneWorkerData): Promise<void> {
+  const logger = {
+    log: (message: string) => send(port, { type: 'log', level: 'log', message }),
+    warn: (message: string) => send(port, { type: 'log', level: 'warn', message }),
+  };
+  let engine: OcrEngine;
+  try {
+    engine = await OcrEngine.create({ ...data.engine, logger });
+  } catch (error) {
+    send(port, { type: 'startFailed', message: describeError(error) });
+    port.close();
+    return;
+  }
+  send(port, { type: 'ready', device: engine.device, model: engine.model });
+  let current: Promise<void> = Promise.resolve();
+  port.on('message', (message: ToLane) => {
+    if (message.type === 'close') {
+      // Sessions are released only after the image in progress, which still uses them.
+      void current.then(() => engine.close()).finally(() => port.close());
+      return;
+    }
+    current = recognize(port, engine, message);
+  });
+}
+
+if (!parentPort) {
+  throw new Error('lane.worker runs only as a worker thread');
+}
+void serve(parentPort, workerData as LaneWorkerData);

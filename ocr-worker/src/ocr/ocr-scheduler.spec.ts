@@ -1,0 +1,271 @@
+import type { DeviceKind, InferenceLane, LaneOutput, LaneTask } from './inference-lane';
+import { OcrScheduler, type SchedulerOptions } from './ocr-scheduler';
+import { WorkerError, WorkerErrors } from './worker-error';
+
+interface PendingRun {
+  task: LaneTask;
+  resolve(output: LaneOutput): void;
+  reject(error: WorkerError): void;
+}
+
+/** A lane whose runs finish only when the test says so. */
+class FakeLane implements InferenceLane {
+  alive = true;
+  readonly runs: PendingRun[] = [];
+  readonly exited: Promise<{ crashed: boolean }>;
+  private resolveExited!: (outcome: { crashed: boolean }) => void;
+
+  constructor(
+    readonly id: number,
+    readonly device: DeviceKind = 'cpu',
+    readonly model = 'fake-model',
+  ) {
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  }
+
+  run(task: LaneTask): Promise<LaneOutput> {
+    return new Promise((resolve, reject) => this.runs.push({ task, resolve, reject }));
+  }
+
+  finish(text = 'done'): void {
+    const run = this.runs.shift();
+    run?.resolve({ text, lines: [], width: 1, height: 1, stageMs: {}, inferenceMs: 5 });
+  }
+
+  crash(): void {
+    this.alive = false;
+    this.runs.shift()?.reject(WorkerErrors.laneCrashed());
+    this.resolveExited({ crashed: true });
+  }
+
+  close(): Promise<void> {
+    this.alive = false;
+    this.resolveExited({ crashed: false });
+    return Promise.resolve();
+  }
+}
+
+const quietLogger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+
+function task(requestId: string): LaneTask {
+  return { requestId, image: new ArrayBuffer(4), mode: 'text' };
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i += 1) {
+    await Promise.resolve();
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return error instanceof WorkerError ? error.code : 'not a WorkerError';
+  }
+}
+
+describe(OcrScheduler.name, () => {
+  let lanes: FakeLane[];
+  let createLane: jest.Mock<Promise<InferenceLane>, [number]>;
+
+  function scheduler(overrides: Partial<SchedulerOptions> = {}): OcrScheduler {
+    return new OcrScheduler({
+      maxQueue: 2,
+      createLane,
+      laneCount: () => 2,
+      logger: quietLogger,
+      respawnDelaysMs: [0, 1_000],
+      ...overrides,
+    });
+  }
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    lanes = [];
+    createLane = jest.fn((id: number) => {
+      const lane = new FakeLane(id);
+      lanes.push(lane);
+      return Promise.resolve(lane);
+    });
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('should start as many lanes as laneCount gives for the first lane device', async () => {
+    const laneCount = jest.fn(() => 3);
+    const s = scheduler({ laneCount });
+    await s.start();
+    expect(laneCount).toHaveBeenCalledWith('cpu');
+    expect(createLane).toHaveBeenCalledTimes(3);
+    expect(s.health()).toMatchObject({
+      lanes: 3,
+      device: 'cpu',
+      model: 'fake-model',
+      queueDepth: 0,
+      inFlight: 0,
+    });
+  });
+
+  it('should fail start-up when the first lane cannot start', async () => {
+    createLane.mockRejectedValueOnce(new Error('model missing'));
+    await expect(scheduler().start()).rejects.toThrow('model missing');
+  });
+
+  it('should run a job on an idle lane at once', async () => {
+    const s = scheduler();
+    await s.start();
+    const result = s.submit(task('a'), Date.now() + 10_000);
+    expect(lanes[0].runs).toHaveLength(1);
+    expect(s.health().inFlight).toBe(1);
+    lanes[0].finish('hello');
+    await expect(result).resolves.toMatchObject({
+      queueMs: 0,
+      device: 'cpu',
+      model: 'fake-model',
+      output: { text: 'hello' },
+    });
+    await flush();
+    expect(s.health().inFlight).toBe(0);
+  });
+
+  it('should queue while every lane is busy and run queued jobs in arrival order', async () => {
+    const s = scheduler();
+    await s.start();
+    const deadline = Date.now() + 10_000;
+    const first = s.submit(task('a'), deadline);
+    void s.submit(task('b'), deadline);
+    const third = s.submit(task('c'), deadline);
+    void s.submit(task('d'), deadline);
+    expect(s.health()).toMatchObject({ inFlight: 2, queueDepth: 2 });
+
+    jest.advanceTimersByTime(250);
+    lanes[0].finish();
+    await first;
+    await flush();
+    expect(lanes[0].runs.map((run) => run.task.requestId)).toEqual(['c']);
+    lanes[0].finish();
+    await expect(third).resolves.toMatchObject({ queueMs: 250 });
+    await flush();
+    expect(lanes[0].runs.map((run) => run.task.requestId)).toEqual(['d']);
+  });
+
+  it('should refuse with worker_overloaded at once when the queue is full', async () => {
+    const s = scheduler({ maxQueue: 1 });
+    await s.start();
+    const deadline = Date.now() + 10_000;
+    void s.submit(task('a'), deadline);
+    void s.submit(task('b'), deadline);
+    void s.submit(task('c'), deadline);
+    await expect(codeOf(s.submit(task('d'), deadline))).resolves.toBe('worker_overloaded');
+    expect(s.health().queueDepth).toBe(1);
+  });
+
+  it('should refuse a job whose deadline has already passed', async () => {
+    const s = scheduler();
+    await s.start();
+    await expect(codeOf(s.submit(task('late'), Date.now()))).resolves.toBe('timeout');
+    expect(lanes.every((lane) => lane.runs.length === 0)).toBe(true);
+  });
+
+  it('should drop a queued job with timeout at its deadline without ever running it', async () => {
+    const s = scheduler();
+    await s.start();
+    void s.submit(task('a'), Date.now() + 10_000);
+    void s.submit(task('b'), Date.now() + 10_000);
+    const waiting = codeOf(s.submit(task('short'), Date.now() + 500));
+    jest.advanceTimersByTime(500);
+    await expect(waiting).resolves.toBe('timeout');
+    expect(s.health().queueDepth).toBe(0);
+    lanes[0].finish();
+    await flush();
+    expect(lanes.flatMap((lane) => lane.runs.map((run) => run.task.requestId))).not.toContain('short');
+  });
+
+  it('should fail the job of a crashed lane with internal_error and start a replacement', async () => {
+    const s = scheduler();
+    await s.start();
+    const doomed = codeOf(s.submit(task('a'), Date.now() + 10_000));
+    lanes[0].crash();
+    await expect(doomed).resolves.toBe('internal_error');
+    await flush();
+    expect(s.health().lanes).toBe(1);
+
+    jest.advanceTimersByTime(0);
+    await flush();
+    expect(createLane).toHaveBeenCalledTimes(3);
+    expect(s.health().lanes).toBe(2);
+    const next = s.submit(task('b'), Date.now() + 10_000);
+    const runner = lanes.find((lane) => lane.runs.length > 0);
+    runner?.finish('after crash');
+    await expect(next).resolves.toMatchObject({ output: { text: 'after crash' } });
+  });
+
+  it('should keep retrying a replacement that fails to start, with backoff', async () => {
+    const s = scheduler();
+    await s.start();
+    createLane.mockRejectedValueOnce(new Error('busy')).mockRejectedValueOnce(new Error('busy'));
+    lanes[1].crash();
+    await flush();
+    jest.advanceTimersByTime(0);
+    await flush();
+    expect(createLane).toHaveBeenCalledTimes(3);
+    jest.advanceTimersByTime(999);
+    await flush();
+    expect(createLane).toHaveBeenCalledTimes(3);
+    jest.advanceTimersByTime(1);
+    await flush();
+    expect(createLane).toHaveBeenCalledTimes(4);
+    jest.advanceTimersByTime(1_000);
+    await flush();
+    expect(createLane).toHaveBeenCalledTimes(5);
+    expect(s.health().lanes).toBe(2);
+  });
+
+  it('should not hand new work to a lane that died after finishing its job', async () => {
+    const s = scheduler({ laneCount: () => 1 });
+    await s.start();
+    void s.submit(task('a'), Date.now() + 10_000);
+    const queued = codeOf(s.submit(task('b'), Date.now() + 10_000));
+    lanes[0].alive = false;
+    lanes[0].finish();
+    await flush();
+    expect(lanes[0].runs).toHaveLength(0);
+    expect(s.health().queueDepth).toBe(1);
+    jest.advanceTimersByTime(10_000);
+    await expect(queued).resolves.toBe('timeout');
+  });
+
+  it('should let running jobs finish on drain, refuse new ones, and fail what is left after the grace period', async () => {
+    const s = scheduler({ maxQueue: 4 });
+    await s.start();
+    const deadline = Date.now() + 60_000;
+    const finishing = s.submit(task('a'), deadline);
+    const stuck = codeOf(s.submit(task('b'), deadline));
+    const queued = [codeOf(s.submit(task('c'), deadline)), codeOf(s.submit(task('d'), deadline))];
+
+    const drained = s.drain(5_000);
+    await expect(codeOf(s.submit(task('late'), deadline))).resolves.toBe('worker_overloaded');
+    lanes[0].finish('finished in time');
+    await expect(finishing).resolves.toMatchObject({ output: { text: 'finished in time' } });
+    await flush();
+    expect(lanes[0].runs.map((run) => run.task.requestId)).toEqual(['c']);
+
+    jest.advanceTimersByTime(5_000);
+    await drained;
+    await expect(stuck).resolves.toBe('internal_error');
+    await expect(Promise.all(queued)).resolves.toEqual(['internal_error', 'worker_overloaded']);
+    expect(lanes.every((lane) => !lane.alive)).toBe(true);
+  });
+
+  it('should drain at once when nothing is running', async () => {
+    const s = scheduler();
+    await s.start();
+    await s.drain(60_000);
+    expect(lanes.every((lane) => !lane.alive)).toBe(true);
+    expect(s.health().lanes).toBe(0);
+  });
+});

@@ -1,0 +1,260 @@
+import type { LoggerService } from '@nestjs/common';
+import type { WorkerHealth } from '@app/contracts';
+import type { DeviceKind, InferenceLane, LaneFactory, LaneOutput, LaneTask } from './inference-lane';
+import { describeError } from './describe-error';
+import { WorkerError, WorkerErrors } from './worker-error';
+
+export interface SchedulerOptions {
+  /** Jobs allowed to wait while every lane is busy. */
+  maxQueue: number;
+  createLane: LaneFactory;
+  /** How many lanes to run, decided once the first lane reports the device it got. */
+  laneCount: (device: DeviceKind) => number;
+  logger: Pick<LoggerService, 'log' | 'warn' | 'error'>;
+  now?: () => number;
+  /** Delays before successive attempts to replace a lane; the last one repeats. */
+  respawnDelaysMs?: readonly number[];
+}
+
+export interface ScheduledResult {
+  output: LaneOutput;
+  queueMs: number;
+  device: DeviceKind;
+  model: string;
+}
+
+interface Job {
+  task: LaneTask;
+  deadline: number;
+  enqueuedAt: number;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
+  resolve(result: ScheduledResult): void;
+  reject(error: WorkerError): void;
+}
+
+const DEFAULT_RESPAWN_DELAYS_MS = [0, 1_000, 5_000, 30_000];
+
+/**
+ * A bounded queue in front of a pool of inference lanes. A job runs on the first idle lane; when
+ * none is idle it waits, unless the queue is full (refused at once) or its deadline passes first
+ * (dropped unstarted). A lane that dies fails its job and is replaced; the process stays up.
+ */
+export class OcrScheduler {
+  private readonly live = new Set<InferenceLane>();
+  private readonly idle: InferenceLane[] = [];
+  private readonly busy = new Map<InferenceLane, Job>();
+  private readonly queue: Job[] = [];
+  private readonly respawnTimers = new Set<NodeJS.Timeout>();
+  private readonly now: () => number;
+  private readonly respawnDelaysMs: readonly number[];
+  private identity?: { device: DeviceKind; model: string };
+  private targetLanes = 0;
+  private nextLaneId = 0;
+  private respawnFailures = 0;
+  private draining = false;
+  private closed = false;
+  private quiet?: () => void;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.now = options.now ?? Date.now;
+    this.respawnDelaysMs = options.respawnDelaysMs ?? DEFAULT_RESPAWN_DELAYS_MS;
+  }
+
+  /** Starts the lanes; fails when the first one cannot start (a bad model or device is fatal at boot). */
+  async start(): Promise<void> {
+    const first = await this.options.createLane(this.nextLaneId++);
+    this.identity = { device: first.device, model: first.model };
+    this.targetLanes = Math.max(1, this.options.laneCount(first.device));
+    this.adopt(first);
+    const others = await Promise.allSettled(
+      Array.from({ length: this.targetLanes - 1 }, () => this.options.createLane(this.nextLaneId++)),
+    );
+    for (const started of others) {
+      if (started.status === 'fulfilled') {
+        this.adopt(started.value);
+      } else {
+        this.options.logger.error(`An inference lane failed to start: ${describeError(started.reason)}`);
+        this.scheduleRespawn();
+      }
+    }
+  }
+
+  submit(task: LaneTask, deadline: number): Promise<ScheduledResult> {
+    if (this.draining || this.closed) {
+      return Promise.reject(WorkerErrors.shuttingDown());
+    }
+    const now = this.now();
+    if (deadline <= now) {
+      return Promise.reject(WorkerErrors.timeout());
+    }
+    const lane = this.takeIdleLane();
+    if (!lane && this.queue.length >= this.options.maxQueue) {
+      return Promise.reject(WorkerErrors.overloaded());
+    }
+    return new Promise<ScheduledResult>((resolve, reject) => {
+      const job: Job = { task, deadline, enqueuedAt: now, settled: false, resolve, reject };
+      if (lane) {
+        this.dispatch(lane, job);
+        return;
+      }
+      job.timer = setTimeout(() => this.expire(job), deadline - now);
+      this.queue.push(job);
+    });
+  }
+
+  health(): WorkerHealth {
+    return {
+      status: 'ok',
+      device: this.identity?.device ?? 'cpu',
+      model: this.identity?.model ?? 'unknown',
+      lanes: this.live.size,
+      queueDepth: this.queue.length,
+      inFlight: this.busy.size,
+      maxQueue: this.options.maxQueue,
+    };
+  }
+
+  /**
+   * Refuses new jobs, lets accepted ones finish for up to `graceMs`, fails whatever is left,
+   * then stops the lanes.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    if (this.queue.length > 0 || this.busy.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.quiet = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.quiet = undefined;
+    for (const job of this.queue.splice(0)) {
+      this.settle(job, WorkerErrors.shuttingDown());
+    }
+    for (const job of this.busy.values()) {
+      this.settle(job, WorkerErrors.interrupted());
+    }
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.respawnTimers.forEach((timer) => clearTimeout(timer));
+    this.respawnTimers.clear();
+    for (const job of this.queue.splice(0)) {
+      this.settle(job, WorkerErrors.shuttingDown());
+    }
+    const lanes = [...this.live];
+    this.live.clear();
+    this.idle.length = 0;
+    await Promise.all(lanes.map((lane) => lane.close()));
+  }
+
+  private adopt(lane: InferenceLane): void {
+    if (this.closed) {
+      void lane.close();
+      return;
+    }
+    this.live.add(lane);
+    this.idle.push(lane);
+    void lane.exited.then(({ crashed }) => this.onLaneExit(lane, crashed));
+    this.pump();
+  }
+
+  private onLaneExit(lane: InferenceLane, crashed: boolean): void {
+    const known = this.live.delete(lane);
+    const idleAt = this.idle.indexOf(lane);
+    if (idleAt >= 0) {
+      this.idle.splice(idleAt, 1);
+    }
+    if (known && crashed && !this.closed) {
+      this.options.logger.warn(`Inference lane ${lane.id} stopped unexpectedly; starting a replacement`);
+      this.scheduleRespawn();
+    }
+  }
+
+  private scheduleRespawn(): void {
+    if (this.closed) {
+      return;
+    }
+    const delays = this.respawnDelaysMs;
+    const delay = delays[Math.min(this.respawnFailures, delays.length - 1)] ?? 0;
+    const timer = setTimeout(() => {
+      this.respawnTimers.delete(timer);
+      this.options.createLane(this.nextLaneId++).then(
+        (lane) => {
+          this.respawnFailures = 0;
+          this.adopt(lane);
+        },
+        (error: unknown) => {
+          this.respawnFailures += 1;
+          this.options.logger.error(`A replacement inference lane failed to start: ${describeError(error)}`);
+          this.scheduleRespawn();
+        },
+      );
+    }, delay);
+    this.respawnTimers.add(timer);
+  }
+
+  private takeIdleLane(): InferenceLane | undefined {
+    return this.idle.shift();
+  }
+
+  private dispatch(lane: InferenceLane, job: Job): void {
+    clearTimeout(job.timer);
+    this.busy.set(lane, job);
+    const queueMs = this.now() - job.enqueuedAt;
+    lane
+      .run(job.task)
+      .then(
+        (output) => {
+          if (!job.settled) {
+            job.settled = true;
+            job.resolve({ output, queueMs, device: lane.device, model: lane.model });
+          }
+        },
+        (error: unknown) => this.settle(job, error instanceof WorkerError ? error : WorkerErrors.internal()),
+      )
+      .finally(() => {
+        this.busy.delete(lane);
+        if (this.live.has(lane) && lane.alive) {
+          this.idle.push(lane);
+        }
+        this.pump();
+      });
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const job = this.queue.shift() as Job;
+      if (job.deadline <= this.now()) {
+        this.settle(job, WorkerErrors.timeout());
+        continue;
+      }
+      this.dispatch(this.idle.shift() as InferenceLane, job);
+    }
+    if (this.quiet && this.queue.length === 0 && this.busy.size === 0) {
+      this.quiet();
+    }
+  }
+
+  private expire(job: Job): void {
+    const at = this.queue.indexOf(job);
+    if (at >= 0) {
+      this.queue.splice(at, 1);
+      this.settle(job, WorkerErrors.timeout());
+      this.pump();
+    }
+  }
+
+  private settle(job: Job, error: WorkerError): void {
+    clearTimeout(job.timer);
+    if (!job.settled) {
+      job.settled = true;
+      job.reject(error);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { Logger, Module } from '@nestjs/common';
+import type { WorkerConfig } from '../config/worker-config';
+import { WORKER_CONFIG } from '../config/worker-config.constants';
+import { OcrController } from './ocr.controller';
+import { OcrScheduler } from './ocr-scheduler';
+import { startOcrScheduler } from './ocr-scheduler.factory';
+import { OcrService } from './ocr.service';
+
+@Module({
+  controllers: [OcrController],
+  providers: [
+    OcrService,
+    {
+      provide: OcrScheduler,
+      inject: [WORKER_CONFIG],
+      useFactory: (config: WorkerConfig): Promise<OcrScheduler> =>
+        startOcrScheduler(config, new Logger(OcrScheduler.name)),
+    },
+  ],
+})
+export class OcrModule {}

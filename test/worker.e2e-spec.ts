@@ -1,0 +1,383 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect as connectSocket, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom, timeout } from 'rxjs';
+import sharp from 'sharp';
+import {
+  OcrPatterns,
+  type RecognizeRequest,
+  type RecognizeResult,
+  type WorkerErrorPayload,
+  type WorkerHealth,
+} from '@app/contracts';
+import { built, ROOT } from './support/paths';
+
+/**
+ * The real compiled worker process with the real models, driven over TCP the way the gateway
+ * drives it. Images are rendered here from SVG; nothing is read from outside the repository.
+ */
+
+interface RunningWorker {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) {
+    throw new Error('no free port');
+  }
+  return address.port;
+}
+
+async function startWorker(env: Record<string, string>): Promise<RunningWorker> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [built('ocr-worker', 'src', 'main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_PATH: join(ROOT, 'node_modules'),
+      WORKER_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, port, output: () => output, exited };
+}
+
+function connect(port: number): ClientProxy {
+  return ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+}
+
+async function waitUntilHealthy(client: ClientProxy, worker: RunningWorker): Promise<WorkerHealth> {
+  const giveUpAt = Date.now() + 90_000;
+  let lastError: unknown;
+  while (Date.now() < giveUpAt) {
+    if (worker.child.exitCode !== null) {
+      throw new Error(`worker exited during start-up:\n${worker.output()}`);
+    }
+    try {
+      return await firstValueFrom(client.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(2_000)));
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`worker never became healthy: ${String(lastError)}\n${worker.output()}`);
+}
+
+function svgPage(lines: string[], width: number, lineHeight = 56, fontSize = 36): Buffer {
+  const height = lineHeight * (lines.length + 1);
+  const texts = lines
+    .map(
+      (line, i) =>
+        `<text x="40" y="${lineHeight * (i + 1)}" font-family="DejaVu Sans, sans-serif" font-size="${fontSize}">${line}</text>`,
+    )
+    .join('');
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${texts}</svg>`,
+  );
+}
+
+/** A PNG that honestly declares 20000x20000 (400 megapixels) with 1-bit pixels: about 50 kB. */
+function pngBomb(side = 20_000): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header.writeUInt8(1, 8); // bit depth 1
+  header.writeUInt8(0, 9); // greyscale
+  const row = Buffer.alloc(1 + Math.ceil(side / 8)); // filter byte + packed pixels
+  const rows = Buffer.alloc(row.length * side);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k += 1) {
+      crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+    }
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+// Model loading and recognition on a shared 2-core machine take seconds, not milliseconds.
+jest.setTimeout(120_000);
+
+describe('OCR worker (real process, real models)', () => {
+  let worker: RunningWorker;
+  let client: ClientProxy;
+  let invoice: Buffer;
+  let page: Buffer;
+
+  function request(image: Buffer, overrides: Partial<RecognizeRequest> = {}): RecognizeRequest {
+    return {
+      requestId: `req_${randomBytes(4).toString('hex')}`,
+      image: image.toString('base64'),
+      mode: 'text',
+      deadline: Date.now() + 60_000,
+      ...overrides,
+    };
+  }
+
+  function recognize(body: RecognizeRequest): Promise<RecognizeResult> {
+    return firstValueFrom(client.send<RecognizeResult>(OcrPatterns.recognize, body).pipe(timeout(60_000)));
+  }
+
+  async function errorOf(body: RecognizeRequest): Promise<WorkerErrorPayload> {
+    try {
+      await recognize(body);
+    } catch (error) {
+      return error as WorkerErrorPayload;
+    }
+    throw new Error('expected the worker to refuse the request');
+  }
+
+  function health(): Promise<WorkerHealth> {
+    return firstValueFrom(client.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(5_000)));
+  }
+
+  beforeAll(async () => {
+    invoice = await sharp(svgPage(['INVOICE 2024', 'TOTAL 12.50'], 640))
+      .png()
+      .toBuffer();
+    const lines = Array.from(
+      { length: 12 },
+      (_, i) => `Line ${i + 1} of the quarterly report: value ${(i * 7.25).toFixed(2)}`,
+    );
+    page = await sharp(svgPage(lines, 1000, 48, 28))
+      .jpeg()
+      .toBuffer();
+    worker = await startWorker({ OCR_LANES: '2', OCR_INTRA_OP_THREADS: '1', WORKER_MAX_QUEUE: '1' });
+    client = connect(worker.port);
+    await waitUntilHealthy(client, worker);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    if (worker && worker.child.exitCode === null) {
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+    }
+  });
+
+  it('should report its device, model, lanes and an idle queue', async () => {
+    await expect(health()).resolves.toEqual({
+      status: 'ok',
+      device: 'cpu',
+      model: expect.stringContaining('PP-OCR'),
+      lanes: 2,
+      queueDepth: 0,
+      inFlight: 0,
+      maxQueue: 1,
+    });
+  });
+
+  it('should read the words of a rendered image with boxes inside it', async () => {
+    const result = await recognize(request(invoice));
+    expect(result.text).toMatch(/INVOICE\s*2024/);
+    expect(result.text).toMatch(/TOTAL\s*12[.,]50/);
+    expect(result).toMatchObject({
+      width: 640,
+      height: 168,
+      device: 'cpu',
+      model: expect.stringContaining('PP-OCR'),
+    });
+    expect(result.lines).toHaveLength(2);
+    const [first, second] = result.lines;
+    for (const line of result.lines) {
+      expect(line.confidence).toBeGreaterThan(0.8);
+      expect(line.confidence).toBeLessThanOrEqual(1);
+      for (const [x, y] of line.box) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(640);
+        expect(y).toBeGreaterThanOrEqual(0);
+        expect(y).toBeLessThanOrEqual(168);
+      }
+    }
+    // The first line's text sits around y = 56 - 12, the second around y = 112 - 12.
+    const middle = (box: number[][]) => box.reduce((sum, [, y]) => sum + y, 0) / box.length;
+    expect(middle(first.box)).toBeGreaterThan(25);
+    expect(middle(first.box)).toBeLessThan(60);
+    expect(middle(second.box)).toBeGreaterThan(80);
+    expect(middle(second.box)).toBeLessThan(115);
+    expect(Math.max(...first.box.map(([x]) => x))).toBeGreaterThan(200);
+    expect(result.timing.totalMs).toBeGreaterThanOrEqual(result.timing.inferenceMs);
+    expect(result.timing.inferenceMs).toBeGreaterThan(0);
+    expect(result.timing.queueMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('should add markdown in markdown mode only', async () => {
+    const plain = await recognize(request(invoice));
+    expect(plain.markdown).toBeUndefined();
+    const markdown = await recognize(request(invoice, { mode: 'markdown' }));
+    expect(markdown.markdown).toContain('INVOICE');
+  });
+
+  it('should answer health while a recognition is running', async () => {
+    let done = false;
+    const running = recognize(request(page)).finally(() => (done = true));
+    let busy: WorkerHealth | undefined;
+    while (!done && !busy) {
+      const started = Date.now();
+      const answer = await health();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      if (answer.inFlight > 0 && !done) {
+        busy = answer;
+      }
+    }
+    expect(busy).toMatchObject({ inFlight: 1, queueDepth: 0 });
+    const result = await running;
+    expect(result.lines.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each([
+    ['an empty buffer', 'invalid_image', () => Buffer.alloc(0)],
+    ['random bytes', 'unsupported_media_type', () => randomBytes(4096)],
+    [
+      'a 1x1 image',
+      'invalid_image',
+      () =>
+        sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+    ],
+    [
+      'a truncated JPEG',
+      'invalid_image',
+      async () =>
+        (
+          await sharp(svgPage(['TRUNCATED'], 400))
+            .jpeg()
+            .toBuffer()
+        ).subarray(0, 700),
+    ],
+    ['a 400-megapixel PNG bomb', 'image_too_large', () => pngBomb()],
+  ])('should refuse %s with %s and stay up', async (_name, code, make) => {
+    const refused = await errorOf(request(await make()));
+    expect(refused).toEqual({ code, message: expect.any(String) });
+    expect(refused.message).not.toMatch(/\/|\bat\b.*:\d+/);
+    await expect(health()).resolves.toMatchObject({ status: 'ok', lanes: 2 });
+  });
+
+  it('should refuse a request whose deadline has passed with timeout, without running it', async () => {
+    await expect(errorOf(request(invoice, { deadline: Date.now() - 1 }))).resolves.toEqual({
+      code: 'timeout',
+      message: expect.any(String),
+    });
+  });
+
+  it('should answer worker_overloaded at once when every lane is busy and the queue is full', async () => {
+    const order: string[] = [];
+    const attempts = Array.from({ length: 6 }, () =>
+      recognize(request(page)).then(
+        () => order.push('ok'),
+        (error: WorkerErrorPayload) => order.push(error.code),
+      ),
+    );
+    await Promise.all(attempts);
+    // Two lanes run, one job waits, the other three are refused before anything finishes.
+    expect(order).toEqual(['worker_overloaded', 'worker_overloaded', 'worker_overloaded', 'ok', 'ok', 'ok']);
+    await expect(health()).resolves.toMatchObject({ queueDepth: 0, inFlight: 0 });
+  });
+
+  it('should drop a queued job whose deadline passes while it waits', async () => {
+    const first = recognize(request(page));
+    const second = recognize(request(page));
+    const late = errorOf(request(page, { deadline: Date.now() + 150 }));
+    await expect(late).resolves.toMatchObject({ code: 'timeout' });
+    await Promise.all([first, second]);
+  });
+
+  it('should still recognise after all of that', async () => {
+    await expect(recognize(request(invoice))).resolves.toMatchObject({
+      text: expect.stringMatching(/INVOICE/),
+    });
+  });
+
+  it('should finish the running job and exit cleanly on SIGTERM', async () => {
+    const running = recognize(request(page));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    worker.child.kill('SIGTERM');
+    await expect(running).resolves.toMatchObject({ lines: expect.any(Array) });
+    await expect(worker.exited).resolves.toBe(0);
+    expect(worker.output()).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+});
+
+describe('OCR worker start-up', () => {
+  it('should refuse to start with a bad variable, naming it', async () => {
+    const worker = await startWorker({ OCR_DEVICE: 'tpu' });
+    await expect(worker.exited).resolves.toBe(1);
+    expect(worker.output()).toContain('OCR_DEVICE must be one of auto, cpu, cuda');
+  });
+
+  it('should refuse to start when OCR_DEVICE=cuda and CUDA is missing, saying why', async () => {
+    const worker = await startWorker({ OCR_DEVICE: 'cuda', OCR_LANES: '1' });
+    await expect(worker.exited).resolves.toBe(1);
+    expect(worker.output()).toMatch(/CUDA/);
+    expect(worker.output()).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+
+  it('should listen on loopback only by default', async () => {
+    const worker = await startWorker({ OCR_LANES: '1', USE_ANGLE_CLS: 'false' });
+    const client = connect(worker.port);
+    try {
+      await waitUntilHealthy(client, worker);
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .filter((nic) => nic && !nic.internal && nic.family === 'IPv4')
+        .map((nic) => nic?.address as string);
+      for (const address of external) {
+        await expect(reachable(address, worker.port)).resolves.toBe(false);
+      }
+      await expect(reachable('127.0.0.1', worker.port)).resolves.toBe(true);
+    } finally {
+      client.close();
+      worker.child.kill('SIGTERM');
+      await expect(worker.exited).resolves.toBe(0);
+    }
+  });
+});
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectSocket({ host, port, timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
