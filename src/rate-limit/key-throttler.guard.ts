@@ -1,0 +1,103 @@
+import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { Response } from 'express';
+import type { AuthenticatedKey } from '../auth/authenticated-key';
+import type { AuthenticatedRequest } from '../auth/authenticated-request';
+import { ApiError } from '../common/errors/api-error';
+import { dailyPolicy } from '../usage/daily-policy';
+import { UsageService } from '../usage/usage.service';
+import { RequestLimits } from './request-limits';
+
+export function authenticatedKey(context: ExecutionContext): AuthenticatedKey | undefined {
+  return context.switchToHttp().getRequest<AuthenticatedRequest>().apiKey;
+}
+
+/**
+ * The per-key rate limit by tier. Runs after the API-key guard (registered after it) and does
+ * nothing for requests that guard let through without a key (public routes): buckets are keyed by
+ * the key id, never the client address. It also writes the rate-limit headers, with the daily
+ * quota part read from the usage table, so that every later answer of the request (success, 4xx,
+ * 5xx through the global filter) carries them.
+ */
+@Injectable()
+export class KeyThrottlerGuard extends ThrottlerGuard {
+  private readonly log = new Logger(KeyThrottlerGuard.name);
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly usage: UsageService,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(context.getType() !== 'http' || authenticatedKey(context) === undefined);
+  }
+
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    return Promise.resolve((req as unknown as AuthenticatedRequest).apiKey?.id ?? '');
+  }
+
+  /** One bucket per key and throttler across all routes and processes (not per handler). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    return `${name}:${tracker}`;
+  }
+
+  protected override async handleRequest({
+    context,
+    limit,
+    ttl,
+    throttler,
+    blockDuration,
+    generateKey,
+  }: ThrottlerRequest): Promise<boolean> {
+    const http = context.switchToHttp();
+    const key = http.getRequest<AuthenticatedRequest>().apiKey as AuthenticatedKey;
+    const limits = RequestLimits.of(http.getResponse<Response>());
+    const name = throttler.name ?? 'default';
+    const [record] = await Promise.all([
+      this.storageService.increment(generateKey(context, key.id, name), ttl, limit, blockDuration, name),
+      this.writeDailyPart(key, limits),
+    ]);
+    limits.setRate({
+      quota: limit,
+      windowSeconds: ttl / 1000,
+      remaining: limit - record.totalHits,
+      resetSeconds: Math.max(record.timeToExpire, record.timeToBlockExpire),
+    });
+    if (record.isBlocked) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `Too many requests: this key's tier allows ${rate(limit, ttl)} requests per second in bursts of up to ${limit}. Retry after ${record.timeToBlockExpire} s.`,
+        { 'Retry-After': String(record.timeToBlockExpire) },
+      );
+    }
+    return true;
+  }
+
+  /** The quota part of the headers; a database hiccup must not fail a request over a header. */
+  private async writeDailyPart(key: AuthenticatedKey, limits: RequestLimits): Promise<void> {
+    try {
+      limits.setDaily(dailyPolicy(await this.usage.current(key)));
+    } catch (error) {
+      this.log.warn(
+        `Daily usage unavailable for the rate-limit headers: ${error instanceof Error ? error.name : 'error'}`,
+      );
+    }
+  }
+}
+
+function rate(limit: number, ttl: number): number {
+  return Number(((limit * 1000) / ttl).toFixed(2));
+}

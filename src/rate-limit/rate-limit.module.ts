@@ -1,0 +1,29 @@
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '../config';
+import { UsageModule } from '../usage/usage.module';
+import { IpRateLimitMiddleware } from './ip-rate-limit.middleware';
+import { KeyThrottlerGuard } from './key-throttler.guard';
+import { RequestLimitsMiddleware } from './request-limits.middleware';
+import { throttlerOptions } from './throttler-options';
+
+/**
+ * Per-key rate limits by tier and the per-address limit in front of authentication. Import it
+ * after the auth module: global guards run in registration order, and this one needs the key.
+ */
+@Module({
+  imports: [UsageModule, ThrottlerModule.forRootAsync({ inject: [AppConfig], useFactory: throttlerOptions })],
+  providers: [{ provide: APP_GUARD, useClass: KeyThrottlerGuard }],
+})
+export class RateLimitModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLimitsMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+    consumer
+      .apply(IpRateLimitMiddleware)
+      .forRoutes(
+        { path: 'api/*path', method: RequestMethod.ALL },
+        { path: 'admin/*path', method: RequestMethod.ALL },
+      );
+  }
+}
