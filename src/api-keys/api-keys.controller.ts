@@ -7,6 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Scopes } from '../auth/scopes.decorator';
+import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyDto, ApiKeyListDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { ApiKeyUsageDto } from './dto/api-key-usage.dto';
@@ -25,6 +26,7 @@ export class ApiKeysController {
   @Post()
   @ApiOperation({ summary: 'Create a key; the answer holds the plaintext key, this one time' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiErrorResponses('validation_failed')
   create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.keys.create(body);
   }
@@ -39,6 +41,7 @@ export class ApiKeysController {
   @Get(':id')
   @ApiOperation({ summary: 'One key' })
   @ApiOkResponse({ type: ApiKeyDto })
+  @ApiErrorResponses('validation_failed', 'not_found')
   get(@Param('id', KeyIdPipe) id: string): Promise<ApiKeyDto> {
     return this.keys.get(id);
   }
@@ -48,6 +51,7 @@ export class ApiKeysController {
     summary: 'Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request',
   })
   @ApiOkResponse({ type: ApiKeyDto })
+  @ApiErrorResponses('validation_failed', 'not_found', 'conflict')
   update(@Param('id', KeyIdPipe) id: string, @Body() body: UpdateApiKeyDto): Promise<ApiKeyDto> {
     return this.keys.update(id, body);
   }
@@ -57,6 +61,7 @@ export class ApiKeysController {
     summary: 'Replace a key by a new one with the same settings; the old one works for the grace period',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiErrorResponses('validation_failed', 'not_found', 'conflict')
   rotate(@Param('id', KeyIdPipe) id: string, @Body() body: RotateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.keys.rotate(id, body.graceSeconds);
   }
@@ -65,6 +70,7 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a key: it fails from the next request on, on every gateway process' })
   @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiErrorResponses('validation_failed', 'not_found', 'conflict')
   revoke(@Param('id', KeyIdPipe) id: string): Promise<void> {
     return this.keys.revoke(id);
   }
@@ -72,6 +78,7 @@ export class ApiKeysController {
   @Get(':id/usage')
   @ApiOperation({ summary: "The key's daily usage (its lineage's, across rotations)" })
   @ApiOkResponse({ type: ApiKeyUsageDto })
+  @ApiErrorResponses('validation_failed', 'not_found')
   usage(@Param('id', KeyIdPipe) id: string, @Query() query: UsageQueryDto): Promise<ApiKeyUsageDto> {
     return this.keys.usageOf(id, query.days);
   }

@@ -1,14 +1,14 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
+import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
 import { ApiKeyVerifier } from './api-key.verifier';
 import type { ApiKeyScope } from './authenticated-key';
 import type { AuthenticatedRequest } from './authenticated-request';
 import { SCOPES_METADATA } from './scopes.decorator';
 
 /** One message for every failure, so that a client learns nothing about why a key was refused. */
-export const INVALID_API_KEY_MESSAGE =
-  'The API key is missing or not valid. Send a valid key in the X-API-Key header or as a Bearer token.';
+export const INVALID_API_KEY_MESSAGE = API_ERROR_CATALOGUE.invalid_api_key.message;
 
 // A route under these prefixes that forgot its @Scopes still needs a valid key.
 const PROTECTED_PATH = /^\/+(api|admin)(\/|$)/i;

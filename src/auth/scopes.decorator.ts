@@ -1,12 +1,9 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiSecurity } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
+import { ApiKeyAuth } from '../common/decorators/api-key-auth.decorator';
 import type { ApiKeyScope } from './authenticated-key';
 
 export const SCOPES_METADATA = 'auth:scopes';
-
-/** Names of the OpenAPI security schemes main.ts registers: the X-API-Key header, or a bearer token. */
-export const API_KEY_SECURITY = 'api-key';
-export const BEARER_SECURITY = 'bearer';
 
 /**
  * The route needs a valid API key holding every scope listed (none listed: any valid key).
@@ -15,7 +12,7 @@ export const BEARER_SECURITY = 'bearer';
 export function Scopes(...scopes: ApiKeyScope[]): ClassDecorator & MethodDecorator {
   return applyDecorators(
     SetMetadata(SCOPES_METADATA, scopes),
-    ApiSecurity(API_KEY_SECURITY),
-    ApiSecurity(BEARER_SECURITY),
+    ApiKeyAuth(),
+    ApiErrorResponses('invalid_api_key', ...(scopes.length > 0 ? (['forbidden'] as const) : [])),
   );
 }
