@@ -76,7 +76,7 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   @Max(100000)
-  WORKER_MAX_QUEUE = 32;
+  WORKER_MAX_QUEUE = 64;
 
   @Transform(toNumber)
   @IsInt()

