@@ -34,6 +34,8 @@ export interface InferenceLane {
   /** Resolves when the lane stops; `crashed` is false only after `close()`. */
   readonly exited: Promise<{ crashed: boolean }>;
   close(): Promise<void>;
+  /** Stops the lane at once, mid-inference if need be; it then exits as crashed (to be replaced). */
+  abort(): Promise<void>;
 }
 
 export type LaneFactory = (id: number) => Promise<InferenceLane>;

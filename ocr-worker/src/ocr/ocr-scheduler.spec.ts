@@ -11,6 +11,7 @@ interface PendingRun {
 /** A lane whose runs finish only when the test says so. */
 class FakeLane implements InferenceLane {
   alive = true;
+  aborted = false;
   readonly runs: PendingRun[] = [];
   readonly exited: Promise<{ crashed: boolean }>;
   private resolveExited!: (outcome: { crashed: boolean }) => void;
@@ -41,6 +42,12 @@ class FakeLane implements InferenceLane {
   close(): Promise<void> {
     this.alive = false;
     this.resolveExited({ crashed: false });
+    return Promise.resolve();
+  }
+
+  abort(): Promise<void> {
+    this.aborted = true;
+    this.crash();
     return Promise.resolve();
   }
 }
@@ -77,6 +84,7 @@ describe(OcrScheduler.name, () => {
       laneCount: () => 2,
       logger: quietLogger,
       respawnDelaysMs: [0, 1_000],
+      overrunGraceMs: 2_000,
       ...overrides,
     });
   }
@@ -202,6 +210,35 @@ describe(OcrScheduler.name, () => {
     const runner = lanes.find((lane) => lane.runs.length > 0);
     runner?.finish('after crash');
     await expect(next).resolves.toMatchObject({ output: { text: 'after crash' } });
+  });
+
+  it('should stop and replace a lane whose job runs well past its deadline', async () => {
+    const s = scheduler();
+    await s.start();
+    const stuck = codeOf(s.submit(task('slow'), Date.now() + 1_000));
+    jest.advanceTimersByTime(2_999);
+    await flush();
+    expect(lanes[0].aborted).toBe(false);
+    jest.advanceTimersByTime(1);
+    await expect(stuck).resolves.toBe('timeout');
+    expect(lanes[0].aborted).toBe(true);
+    await flush();
+    jest.advanceTimersByTime(0);
+    await flush();
+    expect(createLane).toHaveBeenCalledTimes(3);
+    expect(s.health()).toMatchObject({ lanes: 2, inFlight: 0 });
+  });
+
+  it('should leave a lane alone when its job finishes after the deadline but within the grace', async () => {
+    const s = scheduler();
+    await s.start();
+    const late = s.submit(task('slow'), Date.now() + 1_000);
+    jest.advanceTimersByTime(2_500);
+    lanes[0].finish('late but fine');
+    await expect(late).resolves.toMatchObject({ output: { text: 'late but fine' } });
+    jest.advanceTimersByTime(10_000);
+    await flush();
+    expect(lanes[0].aborted).toBe(false);
   });
 
   it('should keep retrying a replacement that fails to start, with backoff', async () => {

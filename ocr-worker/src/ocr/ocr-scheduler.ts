@@ -14,6 +14,11 @@ export interface SchedulerOptions {
   now?: () => number;
   /** Delays before successive attempts to replace a lane; the last one repeats. */
   respawnDelaysMs?: readonly number[];
+  /**
+   * How long a job may keep running past its deadline, when nobody waits for it any more, before
+   * its lane is stopped and replaced: a pathological image must not hold a lane forever.
+   */
+  overrunGraceMs?: number;
 }
 
 export interface ScheduledResult {
@@ -34,6 +39,7 @@ interface Job {
 }
 
 const DEFAULT_RESPAWN_DELAYS_MS = [0, 1_000, 5_000, 30_000];
+const DEFAULT_OVERRUN_GRACE_MS = 10_000;
 
 /**
  * A bounded queue in front of a pool of inference lanes. A job runs on the first idle lane; when
@@ -206,7 +212,12 @@ export class OcrScheduler {
   private dispatch(lane: InferenceLane, job: Job): void {
     clearTimeout(job.timer);
     this.busy.set(lane, job);
-    const queueMs = this.now() - job.enqueuedAt;
+    const now = this.now();
+    const queueMs = now - job.enqueuedAt;
+    job.timer = setTimeout(
+      () => this.overrun(lane, job),
+      job.deadline - now + (this.options.overrunGraceMs ?? DEFAULT_OVERRUN_GRACE_MS),
+    );
     lane
       .run(job.task)
       .then(
@@ -219,6 +230,7 @@ export class OcrScheduler {
         (error: unknown) => this.settle(job, error instanceof WorkerError ? error : WorkerErrors.internal()),
       )
       .finally(() => {
+        clearTimeout(job.timer);
         this.busy.delete(lane);
         if (this.live.has(lane) && lane.alive) {
           this.idle.push(lane);
@@ -239,6 +251,17 @@ export class OcrScheduler {
     if (this.quiet && this.queue.length === 0 && this.busy.size === 0) {
       this.quiet();
     }
+  }
+
+  private overrun(lane: InferenceLane, job: Job): void {
+    if (this.busy.get(lane) !== job) {
+      return;
+    }
+    this.options.logger.warn(
+      `request ${job.task.requestId} still running on lane ${lane.id} well past its deadline; replacing the lane`,
+    );
+    this.settle(job, WorkerErrors.overran());
+    void lane.abort();
   }
 
   private expire(job: Job): void {

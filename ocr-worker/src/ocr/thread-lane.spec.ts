@@ -102,6 +102,15 @@ describe(ThreadLane.name, () => {
     });
   });
 
+  it('should stop a thread stuck mid-run at once on abort, as a crash', async () => {
+    const lane = await start(`${LANE_PRELUDE} reply({ type: 'ready', device: 'cpu', model: 'm' });
+      parentPort.on('message', () => { for (;;) {} });`);
+    const stuck = lane.run({ requestId: 'r', image: bytes(5), mode: 'text' });
+    await lane.abort();
+    await expect(stuck).rejects.toMatchObject({ code: 'internal_error' });
+    await expect(lane.exited).resolves.toEqual({ crashed: true });
+  });
+
   it('should reject start-up with the reason the engine gave', async () => {
     const script = `${LANE_PRELUDE} reply({ type: 'startFailed', message: 'OCR_DEVICE=cuda but CUDA is not available' });`;
     await expect(start(script)).rejects.toThrow('OCR_DEVICE=cuda but CUDA is not available');

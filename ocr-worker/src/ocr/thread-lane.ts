@@ -135,6 +135,12 @@ export class ThreadLane implements InferenceLane {
     }
   }
 
+  async abort(): Promise<void> {
+    if (this.alive) {
+      await this.worker.terminate();
+    }
+  }
+
   private onMessage(message: FromLane): void {
     switch (message.type) {
       case 'ready':
