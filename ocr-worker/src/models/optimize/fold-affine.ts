@@ -3,6 +3,7 @@ import { OnnxGraph } from './onnx-graph';
 import {
   float32Tensor,
   floatAttribute,
+  isDefaultDomain,
   intAttribute,
   intsAttribute,
   makeNode,
@@ -23,10 +24,6 @@ interface ConvWeights {
   group: number;
   outChannels: number;
   inChannels: number;
-}
-
-function isDefaultDomain(node: onnx.INodeProto): boolean {
-  return (node.domain ?? '') === '' || node.domain === 'ai.onnx';
 }
 
 function identity(channels: number): Affine {
@@ -58,7 +55,8 @@ function perChannel(
   }
   const offset = rank - constant.dims.length;
   const fits = constant.dims.every((dim, i) => dim === 1 || (i + offset === 1 && dim === channels));
-  if (!fits) {
+  // Infinity or NaN would meet zero weights once folded, and 0 * Infinity is not what the graph computed.
+  if (!fits || !constant.values.every(Number.isFinite)) {
     return undefined;
   }
   return constant.values.length === 1
@@ -83,7 +81,8 @@ function batchNormAffine(graph: OnnxGraph, node: onnx.INodeProto, channels: numb
   const [gamma, beta, mean, variance] = params.map((p) => p!.values);
   const epsilon = floatAttribute(node, 'epsilon') ?? 1e-5;
   const scale = new Float64Array(channels).map((_, c) => gamma[c] / Math.sqrt(variance[c] + epsilon));
-  return { scale, shift: scale.map((s, c) => beta[c] - mean[c] * s) };
+  const shift = scale.map((s, c) => beta[c] - mean[c] * s);
+  return scale.every(Number.isFinite) && shift.every(Number.isFinite) ? { scale, shift } : undefined;
 }
 
 /**
@@ -98,7 +97,7 @@ function affineStep(
   channels: number,
 ): Affine | undefined {
   const inputs = node.input ?? [];
-  if (!isDefaultDomain(node) || (node.output ?? []).length !== 1) {
+  if (!isDefaultDomain(node.domain) || (node.output ?? []).length !== 1) {
     return undefined;
   }
   if (node.opType === 'BatchNormalization') {
@@ -133,7 +132,7 @@ function affineStep(
 
 function convWeights(graph: OnnxGraph, conv: onnx.INodeProto): ConvWeights | undefined {
   const inputs = conv.input ?? [];
-  if (!isDefaultDomain(conv) || (conv.output ?? []).length !== 1 || inputs.length < 2) {
+  if (!isDefaultDomain(conv.domain) || (conv.output ?? []).length !== 1 || inputs.length < 2) {
     return undefined;
   }
   const weight = graph.floatConstant(inputs[1]);

@@ -1,6 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { OnnxGraph } from './onnx-graph';
-import { findAttribute, floatAttribute, makeNode } from './onnx-tensor';
+import { findAttribute, floatAttribute, isDefaultDomain, makeNode } from './onnx-tensor';
 import { ShapeInference } from './shape-inference';
 
 const SIXTH = 1 / 6;
@@ -14,11 +14,7 @@ interface Match {
 }
 
 function isPlain(node: onnx.INodeProto | undefined, opType: string): node is onnx.INodeProto {
-  return (
-    node?.opType === opType &&
-    ((node.domain ?? '') === '' || node.domain === 'ai.onnx') &&
-    (node.output ?? []).length === 1
-  );
+  return node?.opType === opType && isDefaultDomain(node.domain) && (node.output ?? []).length === 1;
 }
 
 class HardSwishMatcher {

@@ -1,5 +1,5 @@
 import { onnx } from 'onnx-proto';
-import { AttributeType, DataType, findAttribute, readFloat32, tensorDims } from './onnx-tensor';
+import { AttributeType, findAttribute, isDefaultDomain, readFloat32, tensorDims } from './onnx-tensor';
 
 export interface FloatConstant {
   dims: number[];
@@ -60,7 +60,7 @@ export class OnnxGraph {
       const value = findAttribute(node, 'value');
       if (
         node.opType === 'Constant' &&
-        (node.domain ?? '') === '' &&
+        isDefaultDomain(node.domain) &&
         value?.type === AttributeType.TENSOR &&
         value.t
       ) {
@@ -209,7 +209,7 @@ export class OnnxGraph {
       (node) =>
         !(
           node.opType === 'Constant' &&
-          (node.domain ?? '') === '' &&
+          isDefaultDomain(node.domain) &&
           (node.output ?? []).every((out) => !read.has(out))
         ),
     );
@@ -238,8 +238,4 @@ export class OnnxGraph {
     this.consumerIndex = undefined;
     this.producerIndex = undefined;
   }
-}
-
-export function isFloat32(tensor: onnx.ITensorProto | undefined): boolean {
-  return tensor?.dataType === DataType.FLOAT;
 }

@@ -11,6 +11,11 @@ export class OnnxRewriteError extends Error {
 
 type Int64 = number | Long;
 
+/** The standard operator set, which the rewrites know; nodes of other domains are left alone. */
+export function isDefaultDomain(domain: string | null | undefined): boolean {
+  return (domain ?? '') === '' || domain === 'ai.onnx';
+}
+
 export function toNumber(value: Int64 | null | undefined): number {
   if (value === null || value === undefined) {
     return 0;
@@ -19,7 +24,7 @@ export function toNumber(value: Int64 | null | undefined): number {
 }
 
 /** int64 attributes such as Slice's `ends` hold INT64_MAX, which a JS number cannot carry. */
-export function toBigInt(value: Int64): bigint {
+function toBigInt(value: Int64): bigint {
   return typeof value === 'number' ? BigInt(value) : BigInt(value.toString());
 }
 
@@ -27,7 +32,7 @@ export function tensorDims(tensor: onnx.ITensorProto): number[] {
   return (tensor.dims ?? []).map(toNumber);
 }
 
-export function elementCount(dims: readonly number[]): number {
+function elementCount(dims: readonly number[]): number {
   return dims.reduce((count, dim) => count * dim, 1);
 }
 
@@ -173,10 +178,6 @@ export function setIntAttribute(node: onnx.INodeProto, name: string, value: numb
   ];
 }
 
-export function floatsAttr(name: string, values: number[]): onnx.AttributeProto {
-  return onnx.AttributeProto.create({ name, type: AttributeType.FLOATS, floats: values });
-}
-
 export function intAttr(name: string, value: number): onnx.AttributeProto {
   return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value });
 }
@@ -187,10 +188,6 @@ export function floatAttr(name: string, value: number): onnx.AttributeProto {
 
 export function intsAttr(name: string, values: readonly number[]): onnx.AttributeProto {
   return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: [...values] });
-}
-
-export function stringAttr(name: string, value: string): onnx.AttributeProto {
-  return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: Buffer.from(value, 'utf8') });
 }
 
 export function tensorAttr(name: string, tensor: onnx.ITensorProto): onnx.AttributeProto {

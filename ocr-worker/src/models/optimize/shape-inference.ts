@@ -4,6 +4,7 @@ import {
   DataType,
   intAttribute,
   intsAttribute,
+  isDefaultDomain,
   readFloat32,
   readIntegers,
   tensorDims,
@@ -175,7 +176,7 @@ export class ShapeInference {
 
   private inferNode(node: onnx.INodeProto): ValueShape | undefined {
     const op = node.opType ?? '';
-    if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') {
+    if (!isDefaultDomain(node.domain)) {
       return undefined;
     }
     const inputs = node.input ?? [];

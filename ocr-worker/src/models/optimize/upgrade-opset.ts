@@ -5,6 +5,7 @@ import {
   float32Tensor,
   float64Tensor,
   floatAttribute,
+  isDefaultDomain,
   int64Tensor,
   intAttr,
   intAttribute,
@@ -250,10 +251,6 @@ const RULES: Record<string, UpgradeRule> = {
   Where: { since: 9 },
   Xor: { since: 7 },
 };
-
-export function isDefaultDomain(domain: string | null | undefined): boolean {
-  return (domain ?? '') === '' || domain === 'ai.onnx';
-}
 
 export function defaultOpset(model: onnx.IModelProto): number | undefined {
   const entry = (model.opsetImport ?? []).find((o) => isDefaultDomain(o.domain));
