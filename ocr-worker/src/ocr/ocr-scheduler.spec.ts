@@ -193,6 +193,37 @@ describe(OcrScheduler.name, () => {
     expect(lanes.flatMap((lane) => lane.runs.map((run) => run.task.requestId))).not.toContain('short');
   });
 
+  it('should keep the lane for the next job when the queued head has expired', async () => {
+    const s = scheduler({ laneCount: () => 1 });
+    await s.start();
+    const now = Date.now();
+    void s.submit(task('running'), now + 10_000);
+    const expiring = codeOf(s.submit(task('expiring'), now + 1_000));
+    const next = s.submit(task('next'), now + 10_000);
+    // The lane frees up in the same tick as the head's deadline, before its timer fires.
+    jest.setSystemTime(now + 1_000);
+    lanes[0].finish();
+    await flush();
+    await expect(expiring).resolves.toBe('timeout');
+    expect(lanes[0].runs.map((run) => run.task.requestId)).toEqual(['next']);
+    lanes[0].finish('next done');
+    await expect(next).resolves.toMatchObject({ output: { text: 'next done' } });
+  });
+
+  it('should not wrap a far-away deadline into an immediate timeout', async () => {
+    const s = scheduler({ laneCount: () => 1 });
+    await s.start();
+    void s.submit(task('running'), Date.now() + 10_000);
+    const patient = codeOf(s.submit(task('patient'), Date.now() + 40 * 24 * 3600 * 1000));
+    jest.advanceTimersByTime(1_000);
+    await flush();
+    expect(s.health().queueDepth).toBe(1);
+    lanes[0].finish();
+    await flush();
+    lanes[0].finish();
+    await expect(patient).resolves.toBe('resolved');
+  });
+
   it('should fail the job of a crashed lane with internal_error and start a replacement', async () => {
     const s = scheduler();
     await s.start();

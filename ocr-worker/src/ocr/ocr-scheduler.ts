@@ -40,6 +40,12 @@ interface Job {
 
 const DEFAULT_RESPAWN_DELAYS_MS = [0, 1_000, 5_000, 30_000];
 const DEFAULT_OVERRUN_GRACE_MS = 10_000;
+/** Node fires longer timers at once; a deadline that far away is as good as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function later(callback: () => void, delayMs: number): NodeJS.Timeout {
+  return setTimeout(callback, Math.min(Math.max(0, delayMs), MAX_TIMER_MS));
+}
 
 /**
  * A bounded queue in front of a pool of inference lanes. A job runs on the first idle lane; when
@@ -55,7 +61,6 @@ export class OcrScheduler {
   private readonly now: () => number;
   private readonly respawnDelaysMs: readonly number[];
   private identity?: { device: DeviceKind; model: string };
-  private targetLanes = 0;
   private nextLaneId = 0;
   private respawnFailures = 0;
   private draining = false;
@@ -71,10 +76,10 @@ export class OcrScheduler {
   async start(): Promise<void> {
     const first = await this.options.createLane(this.nextLaneId++);
     this.identity = { device: first.device, model: first.model };
-    this.targetLanes = Math.max(1, this.options.laneCount(first.device));
+    const target = Math.max(1, this.options.laneCount(first.device));
     this.adopt(first);
     const others = await Promise.allSettled(
-      Array.from({ length: this.targetLanes - 1 }, () => this.options.createLane(this.nextLaneId++)),
+      Array.from({ length: target - 1 }, () => this.options.createLane(this.nextLaneId++)),
     );
     for (const started of others) {
       if (started.status === 'fulfilled') {
@@ -104,7 +109,7 @@ export class OcrScheduler {
         this.dispatch(lane, job);
         return;
       }
-      job.timer = setTimeout(() => this.expire(job), deadline - now);
+      job.timer = later(() => this.expire(job), deadline - now);
       this.queue.push(job);
     });
   }
@@ -206,7 +211,11 @@ export class OcrScheduler {
   }
 
   private takeIdleLane(): InferenceLane | undefined {
-    return this.idle.shift();
+    let lane = this.idle.shift();
+    while (lane && !lane.alive) {
+      lane = this.idle.shift();
+    }
+    return lane;
   }
 
   private dispatch(lane: InferenceLane, job: Job): void {
@@ -214,7 +223,7 @@ export class OcrScheduler {
     this.busy.set(lane, job);
     const now = this.now();
     const queueMs = now - job.enqueuedAt;
-    job.timer = setTimeout(
+    job.timer = later(
       () => this.overrun(lane, job),
       job.deadline - now + (this.options.overrunGraceMs ?? DEFAULT_OVERRUN_GRACE_MS),
     );
@@ -240,13 +249,19 @@ export class OcrScheduler {
   }
 
   private pump(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const job = this.queue.shift() as Job;
+    while (this.queue.length > 0) {
+      const job = this.queue[0];
       if (job.deadline <= this.now()) {
+        this.queue.shift();
         this.settle(job, WorkerErrors.timeout());
         continue;
       }
-      this.dispatch(this.idle.shift() as InferenceLane, job);
+      const lane = this.takeIdleLane();
+      if (!lane) {
+        break;
+      }
+      this.queue.shift();
+      this.dispatch(lane, job);
     }
     if (this.quiet && this.queue.length === 0 && this.busy.size === 0) {
       this.quiet();
