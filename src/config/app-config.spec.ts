@@ -23,7 +23,11 @@ describe(AppConfig.name, () => {
       corsOrigins: [],
       trustProxy: false,
     });
-    expect(config.database).toEqual({ url: undefined, poolSize: 10, embedded: { port: 54329, dir: '/srv/app/data/postgres' } });
+    expect(config.database).toEqual({
+      url: undefined,
+      poolSize: 10,
+      embedded: { port: 54329, dir: '/srv/app/data/postgres' },
+    });
     expect(config.worker).toEqual({ host: '127.0.0.1', port: 5003, maxQueue: 64, healthTimeoutMs: 1500 });
     expect(config.ocr).toEqual({ maxImagePixels: 40_000_000, batchMax: 16, timeoutMs: 60_000 });
     expect(config.auth).toEqual({ bcryptCost: 10, keyCacheTtlMs: 60_000, lastUsedFlushMs: 15_000 });
@@ -65,9 +69,14 @@ describe(AppConfig.name, () => {
   });
 
   it('should name each bad variable once', () => {
-    const problems = problemsOf({ PORT: 'eighty', BCRYPT_COST: '3', LOG_LEVEL: 'loud', METRICS_ENABLED: 'maybe' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      BCRYPT_COST: '3',
+      LOG_LEVEL: 'loud',
+      METRICS_ENABLED: 'maybe',
+    });
     expect(problems).toHaveLength(4);
-    expect(problems.find((p) => p.startsWith('PORT '))).toBeDefined();
+    expect(problems).toContain('PORT must be an integer number');
     expect(problems.find((p) => p.startsWith('BCRYPT_COST '))).toBeDefined();
     expect(problems.find((p) => p.startsWith('LOG_LEVEL '))).toBeDefined();
     expect(problems.find((p) => p.startsWith('METRICS_ENABLED '))).toBeDefined();
@@ -115,6 +124,35 @@ describe(AppConfig.name, () => {
     ['an unknown field', '{"free":{"monthly":10}}', /unknown field/],
   ])('should refuse TIERS with %s', (_label, tiers, pattern) => {
     expect(problemsOf({ TIERS: tiers }).join('\n')).toMatch(pattern);
+  });
+
+  it('should read the image URL fetch rules, https only by default', () => {
+    expect(loadConfig({}, '/srv/app').urlFetch).toEqual({
+      allowHttp: false,
+      allowedHosts: [],
+      allowedPorts: [],
+      timeoutMs: 10_000,
+      maxRedirects: 3,
+      caFile: undefined,
+    });
+    const config = loadConfig(
+      {
+        URL_ALLOW_HTTP: 'true',
+        URL_ALLOWED_HOSTS: 'localhost, images.test',
+        URL_ALLOWED_PORTS: '8443,9443',
+        URL_CA_FILE: 'certs/test-ca.pem',
+      },
+      '/srv/app',
+    );
+    expect(config.urlFetch).toMatchObject({
+      allowHttp: true,
+      allowedHosts: ['localhost', 'images.test'],
+      allowedPorts: [8443, 9443],
+      caFile: '/srv/app/certs/test-ca.pem',
+    });
+    expect(
+      problemsOf({ URL_ALLOWED_PORTS: '443;80', URL_MAX_REDIRECTS: '11', URL_ALLOWED_HOSTS: 'a/b' }),
+    ).toHaveLength(3);
   });
 
   it('should be immutable', () => {

@@ -35,7 +35,21 @@ export class AppConfig {
     readonly healthTimeoutMs: number;
   };
   readonly ocr!: { readonly maxImagePixels: number; readonly batchMax: number; readonly timeoutMs: number };
-  readonly auth!: { readonly bcryptCost: number; readonly keyCacheTtlMs: number; readonly lastUsedFlushMs: number };
+  /** Image URL fetching (SSRF rules): see src/ocr/image-input/image-input.options.ts. */
+  readonly urlFetch!: {
+    readonly allowHttp: boolean;
+    readonly allowedHosts: readonly string[];
+    readonly allowedPorts: readonly number[];
+    readonly timeoutMs: number;
+    readonly maxRedirects: number;
+    /** Absolute path of URL_CA_FILE, when set. */
+    readonly caFile?: string;
+  };
+  readonly auth!: {
+    readonly bcryptCost: number;
+    readonly keyCacheTtlMs: number;
+    readonly lastUsedFlushMs: number;
+  };
   /** The per-address limit in front of authentication (ipRps 0: off) and the Redis key prefix. */
   readonly rateLimit!: { readonly ipRps: number; readonly ipBurst: number; readonly redisPrefix: string };
   readonly tiers!: Tiers;
@@ -71,9 +85,13 @@ const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
   // An empty variable (`FOO=` in a compose file) means "use the default", not "the empty string".
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const vars = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
-  const problems = validateSync(vars, { forbidUnknownValues: false, stopAtFirstError: true }).flatMap(describe);
+  const problems = validateSync(vars, { forbidUnknownValues: false }).flatMap(
+    describe,
+  );
 
   const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
   const trustProxy = parseTrustProxy(vars.TRUST_PROXY, problems);
@@ -107,12 +125,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
     },
     ocr: { maxImagePixels: vars.MAX_IMAGE_PIXELS, batchMax: vars.BATCH_MAX, timeoutMs: vars.OCR_TIMEOUT_MS },
+    urlFetch: {
+      allowHttp: vars.URL_ALLOW_HTTP,
+      allowedHosts: splitList(vars.URL_ALLOWED_HOSTS),
+      allowedPorts: splitList(vars.URL_ALLOWED_PORTS).map(Number),
+      timeoutMs: vars.URL_FETCH_TIMEOUT_MS,
+      maxRedirects: vars.URL_MAX_REDIRECTS,
+      caFile: vars.URL_CA_FILE === undefined ? undefined : resolve(cwd, vars.URL_CA_FILE),
+    },
     auth: {
       bcryptCost: vars.BCRYPT_COST,
       keyCacheTtlMs: vars.KEY_CACHE_TTL_MS,
       lastUsedFlushMs: vars.KEY_LAST_USED_FLUSH_MS,
     },
-    rateLimit: { ipRps: vars.IP_RATE_LIMIT_RPS, ipBurst: vars.IP_RATE_LIMIT_BURST, redisPrefix: vars.RATE_LIMIT_REDIS_PREFIX },
+    rateLimit: {
+      ipRps: vars.IP_RATE_LIMIT_RPS,
+      ipBurst: vars.IP_RATE_LIMIT_BURST,
+      redisPrefix: vars.RATE_LIMIT_REDIS_PREFIX,
+    },
     tiers,
     log: { level: vars.LOG_LEVEL },
     metrics: { enabled: vars.METRICS_ENABLED },
@@ -124,8 +154,21 @@ export function childEnvironment(overrides: Record<string, string>): NodeJS.Proc
   return { ...process.env, ...overrides };
 }
 
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** A wrong type says more than a range check on it ("PORT must be an integer", not "... below 65535"). */
+const TYPE_CONSTRAINTS = ['isInt', 'isNumber', 'isBoolean', 'isString', 'isIn', 'matches'];
+
+/** One problem per variable: its type constraint if that failed, else the first that did. */
 function describe(error: ValidationError): string[] {
-  return Object.values(error.constraints ?? {});
+  const constraints = error.constraints ?? {};
+  const key = TYPE_CONSTRAINTS.find((name) => name in constraints) ?? Object.keys(constraints)[0];
+  return key === undefined ? [] : [constraints[key]];
 }
 
 function parseOrigins(raw: string, problems: string[]): string[] {

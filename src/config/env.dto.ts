@@ -96,6 +96,40 @@ export class EnvironmentVariables {
   @Max(1_000_000_000)
   MAX_IMAGE_PIXELS = 40_000_000;
 
+  /** Image URLs: also fetch http (default https only). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  URL_ALLOW_HTTP = false;
+
+  /** Image URLs: comma-separated host names fetched even when they resolve to private addresses (tests, dev). */
+  @Matches(/^[A-Za-z0-9.:[\]_,\s-]*$/, {
+    message: 'URL_ALLOWED_HOSTS must be a comma-separated list of host names',
+  })
+  URL_ALLOWED_HOSTS = '';
+
+  /** Image URLs: comma-separated ports allowed besides the scheme's default. */
+  @Matches(/^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*)?$/, {
+    message: 'URL_ALLOWED_PORTS must be a comma-separated list of ports',
+  })
+  URL_ALLOWED_PORTS = '';
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  URL_FETCH_TIMEOUT_MS = 10_000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  URL_MAX_REDIRECTS = 3;
+
+  /** Image URLs: a PEM file of CA certificates trusted besides the system roots. */
+  @IsOptional()
+  @IsString()
+  URL_CA_FILE?: string;
+
   @Transform(toNumber)
   @IsInt()
   @Min(1)
@@ -141,7 +175,9 @@ export class EnvironmentVariables {
   IP_RATE_LIMIT_BURST = 60;
 
   /** Prefix of the rate-limit keys in Redis, so that several deployments can share one server. */
-  @Matches(/^[A-Za-z0-9:_.-]{0,64}$/, { message: 'RATE_LIMIT_REDIS_PREFIX must be at most 64 of A-Z a-z 0-9 : _ . -' })
+  @Matches(/^[A-Za-z0-9:_.-]{0,64}$/, {
+    message: 'RATE_LIMIT_REDIS_PREFIX must be at most 64 of A-Z a-z 0-9 : _ . -',
+  })
   RATE_LIMIT_REDIS_PREFIX = 'ocr:rl:';
 
   @IsString()

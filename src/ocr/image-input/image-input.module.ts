@@ -1,4 +1,5 @@
 import { DynamicModule, FactoryProvider, Module, ModuleMetadata } from '@nestjs/common';
+import { AppConfig } from '../../config';
 import {
   HOST_RESOLVER,
   IMAGE_INPUT_OPTIONS,
@@ -15,12 +16,25 @@ export interface ImageInputModuleAsyncOptions extends Pick<ModuleMetadata, 'impo
   readonly useFactory: (...deps: never[]) => ImageInputOptionsInput | Promise<ImageInputOptionsInput>;
 }
 
+/** The intake's settings from the gateway's typed config (MAX_BODY_BYTES, MAX_IMAGE_PIXELS, URL_*). */
+export function imageInputOptionsFromConfig(config: AppConfig): ImageInputOptionsInput {
+  return {
+    maxBodyBytes: config.http.maxBodyBytes,
+    maxImagePixels: config.ocr.maxImagePixels,
+    url: config.urlFetch,
+  };
+}
+
 /**
- * Provides `ImageInputService`. `registerAsync` takes its settings from the typed config, e.g.
- * `{ inject: [AppConfig], useFactory: (config: AppConfig) => ({ maxBodyBytes: ..., url: ... }) }`.
+ * Provides `ImageInputService`: `forRoot()` in the gateway (settings from the global `AppConfig`),
+ * `register(options)` where there is no AppConfig (tests, tools).
  */
 @Module({})
 export class ImageInputModule {
+  static forRoot(): DynamicModule {
+    return ImageInputModule.registerAsync({ inject: [AppConfig], useFactory: imageInputOptionsFromConfig });
+  }
+
   static register(input: ImageInputOptionsInput = {}): DynamicModule {
     return {
       module: ImageInputModule,

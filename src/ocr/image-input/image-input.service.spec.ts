@@ -4,7 +4,13 @@ import { Test } from '@nestjs/testing';
 import sharp from 'sharp';
 import { ApiError } from '../../common/errors/api-error';
 import { ImageInputModule } from './image-input.module';
-import { HOST_RESOLVER, imageInputOptions } from './image-input.options';
+import { ConfigModule, loadConfig } from '../../config';
+import {
+  HOST_RESOLVER,
+  IMAGE_INPUT_OPTIONS,
+  ImageInputOptions,
+  imageInputOptions,
+} from './image-input.options';
 import { ImageInputService } from './image-input.service';
 import { HostResolver } from './url-guard';
 
@@ -134,6 +140,31 @@ describe(ImageInputService.name, () => {
       code: 'url_not_allowed',
     });
     expect(asked).toContain('private.example.com');
+  });
+
+  it('should take its settings from AppConfig with forRoot()', async () => {
+    const config = loadConfig(
+      { MAX_BODY_BYTES: '2048', MAX_IMAGE_PIXELS: '100', URL_ALLOWED_HOSTS: 'LocalHost' },
+      '/srv',
+    );
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), ImageInputModule.forRoot()],
+    }).compile();
+    expect(moduleRef.get<ImageInputOptions>(IMAGE_INPUT_OPTIONS)).toEqual({
+      maxBodyBytes: 2048,
+      maxImagePixels: 100,
+      url: {
+        allowHttp: false,
+        allowedHosts: ['localhost'],
+        allowedPorts: [],
+        timeoutMs: 10_000,
+        maxRedirects: 3,
+      },
+    });
+    expect(await apiError(moduleRef.get(ImageInputService).resolve(png.toString('base64')))).toEqual({
+      status: 413,
+      code: 'image_too_large',
+    });
   });
 
   it('should refuse bad settings when the module is built', () => {

@@ -1,5 +1,9 @@
 export { IMAGE_FORMATS, type ImageBytes, type ImageFormat } from './image-bytes';
-export { ImageInputModule, type ImageInputModuleAsyncOptions } from './image-input.module';
+export {
+  ImageInputModule,
+  imageInputOptionsFromConfig,
+  type ImageInputModuleAsyncOptions,
+} from './image-input.module';
 export {
   DEFAULT_IMAGE_INPUT_OPTIONS,
   IMAGE_INPUT_OPTIONS,
