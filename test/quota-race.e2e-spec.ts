@@ -8,6 +8,9 @@ import { DailyUsageRepository } from '../src/usage/daily-usage.repository';
 import { createTestDatabase } from './support/database';
 import { built, ROOT } from './support/paths';
 
+// Real processes and databases: jest's per-project testTimeout is not applied, so set it here.
+jest.setTimeout(120_000);
+
 /**
  * The daily quota's check-and-count against a real PostgreSQL server: concurrent reservations on
  * many connections, and from two separate processes on one database, never overrun the limit.
