@@ -37,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (command === 'generate' && (name === undefined || !MIGRATION_NAME.test(name))) {
-    process.stderr.write(`generate needs a name in PascalCase letters and digits, e.g. AddKeyLabels\n\n${USAGE}`);
+    process.stderr.write(
+      `generate needs a name in PascalCase letters and digits, e.g. AddKeyLabels\n\n${USAGE}`,
+    );
     return 2;
   }
   const config = loadConfig();
@@ -49,7 +51,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const applied = await runMigrations(config, database.url);
-    process.stdout.write(applied.length > 0 ? `Applied: ${applied.join(', ')}\n` : 'No pending migrations.\n');
+    process.stdout.write(
+      applied.length > 0 ? `Applied: ${applied.join(', ')}\n` : 'No pending migrations.\n',
+    );
     return command === 'generate' ? await generate(name, database.url) : 0;
   } finally {
     await database.stop();
@@ -62,7 +66,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // The operator's console: the message says what failed; no stack, no connection string.
-    process.stderr.write(`migrate: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `migrate: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -60,8 +60,13 @@ class Supervised {
       return;
     }
     this.failures = Date.now() - this.startedAt >= STABLE_AFTER_MS ? 0 : this.failures + 1;
-    const delay = this.failures === 0 ? 0 : Math.min(FIRST_RESTART_DELAY_MS * 2 ** (this.failures - 1), MAX_RESTART_DELAY_MS);
-    say(`${this.name} exited (${signal ?? `code ${code}`}); restarting${delay > 0 ? ` in ${delay / 1000} s` : ''}`);
+    const delay =
+      this.failures === 0
+        ? 0
+        : Math.min(FIRST_RESTART_DELAY_MS * 2 ** (this.failures - 1), MAX_RESTART_DELAY_MS);
+    say(
+      `${this.name} exited (${signal ?? `code ${code}`}); restarting${delay > 0 ? ` in ${delay / 1000} s` : ''}`,
+    );
     this.restartTimer = setTimeout(() => this.start(), delay);
   }
 
@@ -134,7 +139,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  say(config.database.url ? 'using the database in DATABASE_URL' : `using the embedded PostgreSQL on port ${config.database.embedded.port}`);
+  say(
+    config.database.url
+      ? 'using the database in DATABASE_URL'
+      : `using the embedded PostgreSQL on port ${config.database.embedded.port}`,
+  );
   const database: DatabaseHandle = await ensureDatabase(config);
   try {
     const applied = await runMigrations(config, database.url);

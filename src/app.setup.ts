@@ -22,7 +22,10 @@ export const API_VERSION = '1.0.0';
  * come before the body parsers so that a request those refuse is still logged, measured and
  * answered with an id.
  */
-export async function createApp(config: AppConfig, logger: Logger = createLogger(config)): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  logger: Logger = createLogger(config),
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
     bodyParser: false,
     bufferLogs: true,

@@ -33,7 +33,10 @@ export function parseTiers(json: string | undefined): { tiers: Tiers; errors: st
     return { tiers: DEFAULT_TIERS, errors: ['TIERS must be valid JSON'] };
   }
   if (!isPlainObject(parsed)) {
-    return { tiers: DEFAULT_TIERS, errors: ['TIERS must be a JSON object of {"<tier>": {"rps", "burst", "daily"}}'] };
+    return {
+      tiers: DEFAULT_TIERS,
+      errors: ['TIERS must be a JSON object of {"<tier>": {"rps", "burst", "daily"}}'],
+    };
   }
   const errors: string[] = [];
   const tiers: Record<string, TierLimits> = { ...DEFAULT_TIERS };
@@ -46,7 +49,9 @@ export function parseTiers(json: string | undefined): { tiers: Tiers; errors: st
       errors.push(`TIERS.${name} must be an object with rps, burst and daily`);
       continue;
     }
-    const unknown = Object.keys(value).filter((field) => !(LIMIT_FIELDS as readonly string[]).includes(field));
+    const unknown = Object.keys(value).filter(
+      (field) => !(LIMIT_FIELDS as readonly string[]).includes(field),
+    );
     if (unknown.length > 0) {
       errors.push(`TIERS.${name} has unknown field(s): ${unknown.join(', ')}`);
       continue;

@@ -24,7 +24,13 @@ export const DATABASE_URL = 'DATABASE_URL';
       }),
     }),
   ],
-  providers: [{ provide: DATABASE_URL, inject: [AppConfig], useFactory: (config: AppConfig) => resolveDatabaseUrl(config) }],
+  providers: [
+    {
+      provide: DATABASE_URL,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => resolveDatabaseUrl(config),
+    },
+  ],
   exports: [DATABASE_URL],
 })
 export class DatabaseModule {}

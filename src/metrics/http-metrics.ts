@@ -18,7 +18,11 @@ export class HttpMetrics {
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
     const stop = this.duration.startTimer();
     res.once('finish', () => {
-      stop({ method: req.method, route: routeOf(req) ?? UNMATCHED_ROUTE, status_code: String(res.statusCode) });
+      stop({
+        method: req.method,
+        route: routeOf(req) ?? UNMATCHED_ROUTE,
+        status_code: String(res.statusCode),
+      });
     });
     next();
   };

@@ -5,7 +5,13 @@ import { MetricsController } from './metrics.controller';
 
 /** GET /metrics (Prometheus text): default process metrics and the request-duration histogram. */
 @Module({
-  imports: [PrometheusModule.register({ path: '/metrics', controller: MetricsController, defaultMetrics: { enabled: true } })],
+  imports: [
+    PrometheusModule.register({
+      path: '/metrics',
+      controller: MetricsController,
+      defaultMetrics: { enabled: true },
+    }),
+  ],
   providers: [
     makeHistogramProvider({
       name: HTTP_REQUEST_DURATION,

@@ -45,7 +45,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Spawns `node <BUILD_DIR>/<script...>` (a compiled entry point) with a minimal environment. */
-export function spawnBuilt(name: string, script: string[], env: Record<string, string | undefined> = {}, args: string[] = []): ManagedProcess {
+export function spawnBuilt(
+  name: string,
+  script: string[],
+  env: Record<string, string | undefined> = {},
+  args: string[] = [],
+): ManagedProcess {
   const child = spawn(process.execPath, [built(...script), ...args], {
     cwd: ROOT,
     env: {
@@ -93,7 +98,10 @@ function failure(managed: ManagedProcess, what: string): Error {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once something accepts connections on host:port; rejects if `process` exits first or on timeout. */
-export async function waitForPort(port: number, options: { host?: string; timeoutMs?: number; process?: ManagedProcess } = {}): Promise<void> {
+export async function waitForPort(
+  port: number,
+  options: { host?: string; timeoutMs?: number; process?: ManagedProcess } = {},
+): Promise<void> {
   const { host = '127.0.0.1', timeoutMs = 30_000 } = options;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -113,7 +121,9 @@ export async function waitForPort(port: number, options: { host?: string; timeou
     }
     await sleep(100);
   }
-  throw options.process ? failure(options.process, `not listening on ${port} after ${timeoutMs} ms`) : new Error(`port ${port} not open`);
+  throw options.process
+    ? failure(options.process, `not listening on ${port} after ${timeoutMs} ms`)
+    : new Error(`port ${port} not open`);
 }
 
 /** Polls `url` until `accept(status)` holds (default: any HTTP answer). */
@@ -188,7 +198,9 @@ export async function startWorker(
 
 /** Runs the compiled migration tool (`run` or `revert`) against `databaseUrl`; rejects with its output on failure. */
 export async function migrate(databaseUrl: string, command: 'run' | 'revert' = 'run'): Promise<string> {
-  const tool = spawnBuilt(`migrate ${command}`, ['scripts', 'migrate.js'], { DATABASE_URL: databaseUrl }, [command]);
+  const tool = spawnBuilt(`migrate ${command}`, ['scripts', 'migrate.js'], { DATABASE_URL: databaseUrl }, [
+    command,
+  ]);
   const { code } = await tool.exited;
   running.delete(tool);
   if (code !== 0) {

@@ -4,7 +4,6 @@ import type { ApiErrorCode } from '../errors/api-error';
 import { API_ERROR_CATALOGUE } from '../errors/error-catalogue';
 import { ErrorResponseDto } from '../openapi/error-response.dto';
 
-
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Bad request',
   401: 'Missing or invalid API key',
@@ -42,7 +41,13 @@ export function ApiErrorResponses(...codes: ApiErrorCode[]): MethodDecorator & C
             code,
             {
               summary: code,
-              value: { error: { code, message: API_ERROR_CATALOGUE[code].message, requestId: 'req_5oVqkWqvHtQ1pYzA' } },
+              value: {
+                error: {
+                  code,
+                  message: API_ERROR_CATALOGUE[code].message,
+                  requestId: 'req_5oVqkWqvHtQ1pYzA',
+                },
+              },
             },
           ]),
         ),

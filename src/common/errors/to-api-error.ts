@@ -29,14 +29,24 @@ export function fromBodyParserError(error: unknown): ApiError | undefined {
       return new ApiError(
         413,
         'payload_too_large',
-        error.limit ? `The request body exceeds the limit of ${error.limit} bytes.` : 'The request body is too large.',
+        error.limit
+          ? `The request body exceeds the limit of ${error.limit} bytes.`
+          : 'The request body is too large.',
       );
     case 'entity.parse.failed':
       return new ApiError(400, 'validation_failed', 'The request body is not valid JSON.');
     case 'encoding.unsupported':
-      return new ApiError(415, 'unsupported_media_type', 'The request body uses an unsupported Content-Encoding.');
+      return new ApiError(
+        415,
+        'unsupported_media_type',
+        'The request body uses an unsupported Content-Encoding.',
+      );
     case 'charset.unsupported':
-      return new ApiError(415, 'unsupported_media_type', 'The request body uses an unsupported charset; send UTF-8.');
+      return new ApiError(
+        415,
+        'unsupported_media_type',
+        'The request body uses an unsupported charset; send UTF-8.',
+      );
     case 'request.aborted':
     case 'request.size.invalid':
       return new ApiError(400, 'validation_failed', 'The request body was incomplete.');
@@ -110,7 +120,8 @@ export function toApiError(exception: unknown, request?: { method?: string; path
     }
     const message = messageOf(exception);
     if (status === 404 && ROUTE_NOT_FOUND.test(message)) {
-      const route = request?.method && request.path ? `${request.method} ${request.path.slice(0, 200)}` : 'this route';
+      const route =
+        request?.method && request.path ? `${request.method} ${request.path.slice(0, 200)}` : 'this route';
       return new ApiError(404, 'not_found', `No endpoint matches ${route}. The API is described at /docs.`);
     }
     return new ApiError(status, codeForStatus(status), message);

@@ -1,4 +1,9 @@
-import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { IsIn, IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { PinoLogger } from 'nestjs-pino';
@@ -26,9 +31,18 @@ interface Answer {
   destroyed: boolean;
 }
 
-function fakeExchange(options: { headersSent?: boolean; id?: string } = {}): { req: Request; res: Response; answer: Answer } {
+function fakeExchange(options: { headersSent?: boolean; id?: string } = {}): {
+  req: Request;
+  res: Response;
+  answer: Answer;
+} {
   const answer: Answer = { headers: {}, destroyed: false };
-  const req = { id: options.id ?? 'req_test', method: 'GET', path: '/nope', headers: {} } as unknown as Request;
+  const req = {
+    id: options.id ?? 'req_test',
+    method: 'GET',
+    path: '/nope',
+    headers: {},
+  } as unknown as Request;
   const res = {
     headersSent: options.headersSent ?? false,
     setHeader(name: string, value: string) {
@@ -52,7 +66,13 @@ function fakeExchange(options: { headersSent?: boolean; id?: string } = {}): { r
 
 /** body-parser's errors are http-errors with these fields. */
 function bodyParserError(status: number, type: string, extra: object = {}): Error {
-  return Object.assign(new Error('from body-parser'), { status, statusCode: status, expose: true, type, ...extra });
+  return Object.assign(new Error('from body-parser'), {
+    status,
+    statusCode: status,
+    expose: true,
+    type,
+    ...extra,
+  });
 }
 
 describe(AllExceptionsFilter.name, () => {
@@ -73,7 +93,9 @@ describe(AllExceptionsFilter.name, () => {
   it('should render an ApiError in the contract shape with its headers', () => {
     const result = answer(new ApiError(429, 'rate_limited', 'Slow down.', { 'Retry-After': '3' }));
     expect(result.status).toBe(429);
-    expect(result.body).toEqual({ error: { code: 'rate_limited', message: 'Slow down.', requestId: 'req_test' } });
+    expect(result.body).toEqual({
+      error: { code: 'rate_limited', message: 'Slow down.', requestId: 'req_test' },
+    });
     expect(result.headers['Retry-After']).toBe('3');
     expect(logger.error).not.toHaveBeenCalled();
   });
@@ -87,7 +109,11 @@ describe(AllExceptionsFilter.name, () => {
 
   it("should keep a 4xx HttpException's own message", () => {
     const result = answer(new NotFoundException('No key has this id.'));
-    expect(result.body?.error).toEqual({ code: 'not_found', message: 'No key has this id.', requestId: 'req_test' });
+    expect(result.body?.error).toEqual({
+      code: 'not_found',
+      message: 'No key has this id.',
+      requestId: 'req_test',
+    });
   });
 
   it('should join the messages of a default BadRequestException', () => {
@@ -100,7 +126,10 @@ describe(AllExceptionsFilter.name, () => {
   it('should answer ValidationPipe failures with 400 validation_failed naming each bad field', async () => {
     const pipe = createValidationPipe();
     const error: unknown = await pipe
-      .transform({ name: 7, tier: 'gold', dailyLimit: 1, extra: true }, { type: 'body', metatype: CreateThingDto })
+      .transform(
+        { name: 7, tier: 'gold', dailyLimit: 1, extra: true },
+        { type: 'body', metatype: CreateThingDto },
+      )
       .catch((e: unknown) => e);
     const result = answer(error);
     expect(result.status).toBe(400);
@@ -112,10 +141,30 @@ describe(AllExceptionsFilter.name, () => {
   });
 
   it.each([
-    [bodyParserError(413, 'entity.too.large', { limit: 1024 }), 413, 'payload_too_large', 'The request body exceeds the limit of 1024 bytes.'],
-    [bodyParserError(400, 'entity.parse.failed'), 400, 'validation_failed', 'The request body is not valid JSON.'],
-    [bodyParserError(415, 'encoding.unsupported'), 415, 'unsupported_media_type', 'The request body uses an unsupported Content-Encoding.'],
-    [bodyParserError(415, 'charset.unsupported'), 415, 'unsupported_media_type', 'The request body uses an unsupported charset; send UTF-8.'],
+    [
+      bodyParserError(413, 'entity.too.large', { limit: 1024 }),
+      413,
+      'payload_too_large',
+      'The request body exceeds the limit of 1024 bytes.',
+    ],
+    [
+      bodyParserError(400, 'entity.parse.failed'),
+      400,
+      'validation_failed',
+      'The request body is not valid JSON.',
+    ],
+    [
+      bodyParserError(415, 'encoding.unsupported'),
+      415,
+      'unsupported_media_type',
+      'The request body uses an unsupported Content-Encoding.',
+    ],
+    [
+      bodyParserError(415, 'charset.unsupported'),
+      415,
+      'unsupported_media_type',
+      'The request body uses an unsupported charset; send UTF-8.',
+    ],
   ])('should map the body-parser error %#', (error, status, code, message) => {
     const result = answer(error);
     expect(result.status).toBe(status);
@@ -123,13 +172,23 @@ describe(AllExceptionsFilter.name, () => {
   });
 
   it('should answer an unexpected error with 500 and log only its type and code', () => {
-    const error = Object.assign(new Error('duplicate key value violates unique constraint; SELECT * FROM api_keys at /srv/app/x.js'), {
-      code: '23505',
-    });
+    const error = Object.assign(
+      new Error('duplicate key value violates unique constraint; SELECT * FROM api_keys at /srv/app/x.js'),
+      {
+        code: '23505',
+      },
+    );
     const result = answer(error);
     expect(result.status).toBe(500);
-    expect(result.body?.error).toEqual({ code: 'internal_error', message: INTERNAL_ERROR_MESSAGE, requestId: 'req_test' });
-    expect(logger.error).toHaveBeenCalledWith({ requestId: 'req_test', error: { type: 'Error', code: '23505' } }, 'unexpected error');
+    expect(result.body?.error).toEqual({
+      code: 'internal_error',
+      message: INTERNAL_ERROR_MESSAGE,
+      requestId: 'req_test',
+    });
+    expect(logger.error).toHaveBeenCalledWith(
+      { requestId: 'req_test', error: { type: 'Error', code: '23505' } },
+      'unexpected error',
+    );
     expect(JSON.stringify(logger.error.mock.calls)).not.toMatch(/SELECT|srv|stack/);
   });
 

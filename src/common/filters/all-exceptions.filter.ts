@@ -51,7 +51,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 function describeUnexpected(exception: unknown): { type: string; code?: string } {
   if (exception instanceof Error) {
     const code = (exception as { code?: unknown }).code;
-    return { type: exception.constructor.name, ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}) };
+    return {
+      type: exception.constructor.name,
+      ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
+    };
   }
   return { type: typeof exception };
 }

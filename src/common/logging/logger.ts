@@ -18,9 +18,6 @@ const REDACTED_PATHS = [
 /** Routes whose successful answers are routine (probes, scrapes): logged at debug level only. */
 const ROUTINE_PATHS = new Set(['/health', '/metrics']);
 
-/** The catch-all through which Nest answers 404 for unknown routes: not a route of ours. */
-const NOT_FOUND_ROUTE = '/{*path}';
-
 type LoggedRequest = IncomingMessage & {
   method?: string;
   route?: { path?: unknown };
@@ -35,7 +32,9 @@ export function createLogger(config: AppConfig): Logger {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service: 'gateway' },
     // No request body, query string, header or error stack is ever serialised.
-    serializers: { err: (err: unknown) => ({ type: err instanceof Error ? err.constructor.name : typeof err }) },
+    serializers: {
+      err: (err: unknown) => ({ type: err instanceof Error ? err.constructor.name : typeof err }),
+    },
   });
 }
 
@@ -45,13 +44,21 @@ function pathOf(req: LoggedRequest): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** The matched route pattern (`/admin/v1/keys/:id`), known once routing has run. */
+/**
+ * The matched route pattern (`/admin/v1/keys/:id`), known once routing has run. Wildcard patterns
+ * are not endpoints of ours: Express records them for middleware mounted with `forRoutes` and for
+ * Nest's not-found catch-all, so a request that matched only those has no route.
+ */
 export function routeOf(req: IncomingMessage): string | undefined {
   const path = (req as LoggedRequest).route?.path;
-  return typeof path === 'string' && path !== NOT_FOUND_ROUTE ? path : undefined;
+  return typeof path === 'string' && !path.includes('*') ? path : undefined;
 }
 
-function accessLine(req: IncomingMessage, res: ServerResponse, responseTime: number): Record<string, unknown> {
+function accessLine(
+  req: IncomingMessage,
+  res: ServerResponse,
+  responseTime: number,
+): Record<string, unknown> {
   const request = req as LoggedRequest;
   const keyId = request.apiKey?.id;
   return {
@@ -84,8 +91,10 @@ export function createHttpLogger(logger: Logger): HttpLogger {
       }
       return ROUTINE_PATHS.has(pathOf(req)) ? 'debug' : 'info';
     },
-    customSuccessObject: (req, res, value: { responseTime: number }) => accessLine(req, res, value.responseTime),
-    customErrorObject: (req, res, _error, value: { responseTime: number }) => accessLine(req, res, value.responseTime),
+    customSuccessObject: (req, res, value: { responseTime: number }) =>
+      accessLine(req, res, value.responseTime),
+    customErrorObject: (req, res, _error, value: { responseTime: number }) =>
+      accessLine(req, res, value.responseTime),
     customSuccessMessage: () => 'request completed',
     customErrorMessage: () => 'request failed',
   });

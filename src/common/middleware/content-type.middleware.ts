@@ -16,7 +16,13 @@ export function contentTypeMiddleware(req: Request, _res: Response, next: NextFu
   }
   // `false` means a body of another type; `null` means no body at all.
   if (req.is(ACCEPTED_BODY_TYPES) === false) {
-    next(new ApiError(415, 'unsupported_media_type', 'Send the request body as application/json or multipart/form-data.'));
+    next(
+      new ApiError(
+        415,
+        'unsupported_media_type',
+        'Send the request body as application/json or multipart/form-data.',
+      ),
+    );
     return;
   }
   next();

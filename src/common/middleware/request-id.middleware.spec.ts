@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestIdMiddleware } from './request-id.middleware';
 
 function run(header?: string | string[]): { id: unknown; responseHeader?: string } {
-  const req = { headers: header === undefined ? {} : { 'x-request-id': header } } as unknown as IncomingMessage & { id?: unknown };
+  const req = {
+    headers: header === undefined ? {} : { 'x-request-id': header },
+  } as unknown as IncomingMessage & { id?: unknown };
   const headers: Record<string, string> = {};
   const res = {
     headersSent: false,
@@ -18,7 +20,10 @@ function run(header?: string | string[]): { id: unknown; responseHeader?: string
 
 describe(requestIdMiddleware.name, () => {
   it('should keep a sane client request id', () => {
-    expect(run('client-42.retry:1_A')).toEqual({ id: 'client-42.retry:1_A', responseHeader: 'client-42.retry:1_A' });
+    expect(run('client-42.retry:1_A')).toEqual({
+      id: 'client-42.retry:1_A',
+      responseHeader: 'client-42.retry:1_A',
+    });
   });
 
   it('should generate an id when the client sends none', () => {

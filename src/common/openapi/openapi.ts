@@ -11,8 +11,14 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
         'Every error has the shape `{"error":{"code","message","requestId"}}`; every response carries `X-Request-Id`.',
     )
     .setVersion(version)
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key: ocr_<id>_<secret>' }, API_KEY_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' }, BEARER_SCHEME)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key: ocr_<id>_<secret>' },
+      API_KEY_SCHEME,
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' },
+      BEARER_SCHEME,
+    )
     .build();
   return SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto, ErrorDetailDto] });
 }
@@ -20,5 +26,9 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
 /** Swagger UI at /docs, the document at /docs-json. */
 export function setupOpenApi(app: INestApplication, version: string): void {
   const document = buildOpenApiDocument(app, version);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml', customSiteTitle: 'Secure OCR API' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    customSiteTitle: 'Secure OCR API',
+  });
 }

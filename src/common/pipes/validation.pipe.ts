@@ -13,7 +13,9 @@ export function listValidationProblems(errors: ValidationError[], parent = ''): 
         return `${path}${message.slice(error.property.length)}`;
       }
       const unknownProperty = `property ${error.property} `;
-      return message.startsWith(unknownProperty) ? `property ${path} ${message.slice(unknownProperty.length)}` : `${path}: ${message}`;
+      return message.startsWith(unknownProperty)
+        ? `property ${path} ${message.slice(unknownProperty.length)}`
+        : `${path}: ${message}`;
     });
     return [...own, ...listValidationProblems(error.children ?? [], path)];
   });
@@ -28,7 +30,8 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors: ValidationError[]) => {
       const problems = listValidationProblems(errors);
       const listed = problems.slice(0, MAX_LISTED_PROBLEMS).join('; ');
-      const more = problems.length > MAX_LISTED_PROBLEMS ? ` (and ${problems.length - MAX_LISTED_PROBLEMS} more)` : '';
+      const more =
+        problems.length > MAX_LISTED_PROBLEMS ? ` (and ${problems.length - MAX_LISTED_PROBLEMS} more)` : '';
       return new ApiError(400, 'validation_failed', `Invalid request: ${listed}${more}.`);
     },
   });

@@ -1,0 +1,77 @@
+import { Client } from 'pg';
+import { createTestDatabase } from './support/database';
+import { migrate } from './support/processes';
+
+// Real processes on a shared CPU: the project-level testTimeout is not applied by Jest 30.
+jest.setTimeout(120_000);
+
+/** The compiled migration tool against an empty database: up, idempotent up, down, up again. */
+describe('migrations', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let client: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await db?.drop();
+  });
+
+  async function tables(): Promise<string[]> {
+    const { rows } = await client.query<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    return rows.map((row) => row.name);
+  }
+
+  async function applied(): Promise<string[]> {
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
+    return rows.map((row) => row.name);
+  }
+
+  it('should create the schema on an empty database', async () => {
+    expect(await tables()).toEqual([]);
+    const output = await migrate(db.url, 'run');
+    expect(output).toContain('Applied: InitialSchema1764288000000');
+    expect(await tables()).toEqual(['api_keys', 'daily_usage', 'migrations']);
+    expect(await applied()).toEqual(['InitialSchema1764288000000']);
+    const { rows } = await client.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'api_keys' ORDER BY ordinal_position",
+    );
+    expect(rows.map((row) => row.column_name)).toEqual(
+      expect.arrayContaining([
+        'id',
+        'lineage_id',
+        'key_hash',
+        'scopes',
+        'expires_at',
+        'revoked_at',
+        'rotated_from',
+        'grace_ends_at',
+      ]),
+    );
+  });
+
+  it('should do nothing when run again', async () => {
+    expect(await migrate(db.url, 'run')).toContain('No pending migrations.');
+    expect(await applied()).toEqual(['InitialSchema1764288000000']);
+  });
+
+  it('should revert to an empty schema', async () => {
+    await client.query(
+      "INSERT INTO api_keys (id, lineage_id, name, tier, key_hash) VALUES ('k1', 'k1', 'n', 'free', 'h')",
+    );
+    expect(await migrate(db.url, 'revert')).toContain('Reverted');
+    expect(await tables()).toEqual(['migrations']);
+    expect(await applied()).toEqual([]);
+  });
+
+  it('should apply again after a revert', async () => {
+    await migrate(db.url, 'run');
+    expect(await tables()).toEqual(['api_keys', 'daily_usage', 'migrations']);
+  });
+});
