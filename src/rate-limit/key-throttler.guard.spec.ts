@@ -1,0 +1,113 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthenticatedKey } from '../auth/authenticated-key';
+import { ApiError } from '../common/errors/api-error';
+import { loadConfig } from '../config';
+import type { UsageService, UsageSnapshot } from '../usage/usage.service';
+import { KeyThrottlerGuard } from './key-throttler.guard';
+import { MemoryGcraStorage } from './memory-gcra.storage';
+import { throttlerOptions } from './throttler-options';
+
+class Handler {
+  handle(): void {}
+}
+
+function httpContext(apiKey?: AuthenticatedKey): {
+  context: ExecutionContext;
+  headers: Record<string, string>;
+} {
+  const headers: Record<string, string> = {};
+  const response = {
+    locals: {},
+    headersSent: false,
+    setHeader: (name: string, value: string) => (headers[name] = value),
+  };
+  const request = { apiKey, headers: {}, ip: '127.0.0.1' };
+  const context = {
+    getType: () => 'http',
+    getHandler: () => Handler.prototype.handle,
+    getClass: () => Handler,
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
+  } as unknown as ExecutionContext;
+  return { context, headers };
+}
+
+describe(KeyThrottlerGuard.name, () => {
+  const config = loadConfig({ TIERS: JSON.stringify({ free: { rps: 1, burst: 2 } }) }, '/');
+  const key: AuthenticatedKey = {
+    id: 'k1',
+    lineageId: 'l1',
+    name: 'app',
+    tier: 'free',
+    scopes: ['ocr'],
+    dailyLimit: 100,
+  };
+  const snapshot: UsageSnapshot = {
+    day: '2026-11-27',
+    used: 40,
+    limit: 100,
+    remaining: 60,
+    resetsAt: new Date(Date.now() + 3_600_000),
+  };
+  let storage: MemoryGcraStorage;
+  let guard: KeyThrottlerGuard;
+  let usage: { current: jest.Mock };
+
+  beforeEach(async () => {
+    storage = new MemoryGcraStorage();
+    usage = { current: jest.fn().mockResolvedValue(snapshot) };
+    guard = new KeyThrottlerGuard(
+      { ...throttlerOptions(config), storage },
+      storage,
+      new Reflector(),
+      usage as unknown as UsageService,
+    );
+    await guard.onModuleInit();
+  });
+
+  afterEach(() => storage.onApplicationShutdown());
+
+  it('should leave requests without an authenticated key alone', async () => {
+    const { context, headers } = httpContext();
+    for (let i = 0; i < 5; i++) {
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+    }
+    expect(headers).toEqual({});
+    expect(usage.current).not.toHaveBeenCalled();
+  });
+
+  it("should throttle by the key's tier and write both policies to the response", async () => {
+    const { context, headers } = httpContext(key);
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(headers['RateLimit-Policy']).toBe('"rate";q=2;w=2, "daily";q=100;w=86400');
+    expect(headers.RateLimit).toMatch(/^"rate";r=1;t=1, "daily";r=60;t=36\d\d$/);
+  });
+
+  it('should refuse the request after the burst with 429 rate_limited, Retry-After and headers', async () => {
+    const { context, headers } = httpContext(key);
+    await guard.canActivate(context);
+    await guard.canActivate(context);
+    const refusal = (await guard.canActivate(context).catch((e: unknown) => e)) as ApiError;
+    expect(refusal).toBeInstanceOf(ApiError);
+    expect(refusal.getStatus()).toBe(429);
+    expect(refusal.code).toBe('rate_limited');
+    expect(refusal.headers['Retry-After']).toBe('1');
+    expect(headers['X-RateLimit-Remaining']).toBe('0');
+    expect(headers.RateLimit).toMatch(/^"rate";r=0;t=1, /);
+  });
+
+  it('should keep one bucket per key id, whatever the address', async () => {
+    const spent = httpContext(key).context;
+    await guard.canActivate(spent);
+    await guard.canActivate(spent);
+    await expect(guard.canActivate(spent)).rejects.toBeInstanceOf(ApiError);
+    await expect(guard.canActivate(httpContext({ ...key, id: 'k2' }).context)).resolves.toBe(true);
+  });
+
+  it('should still throttle, without the daily part, when usage cannot be read', async () => {
+    usage.current.mockRejectedValue(new Error('connection refused'));
+    const { context, headers } = httpContext(key);
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(headers['RateLimit-Policy']).toBe('"rate";q=2;w=2');
+  });
+});
