@@ -81,6 +81,7 @@ describe(decodeDataUri.name, () => {
     ['a bad media type', 'data:image png;base64,AAAA'],
     ['base64 not last', 'data:image/png;base64;charset=x,AAAA'],
     ['junk in the header', 'data:image/png;<script>;base64,AAAA'],
+    ['an endless header', `data:image/png;${'x=y;'.repeat(100)}base64,AAAA`],
   ])('should answer 400 validation_failed for a data: URI with %s', (_label, text) => {
     expect(errorOf(() => decodeDataUri(text, MAX))).toMatchObject({ status: 400, code: 'validation_failed' });
   });
