@@ -49,7 +49,8 @@ export class ApiKeyChangeListener implements OnModuleInit, OnModuleDestroy {
       connectionString: this.databaseUrl,
       keepAlive: true,
       connectionTimeoutMillis: 5000,
-      application_name: 'secure-ocr-gateway key-change listener',
+      // The pid lets an operator (and the revocation spec) tell the gateways' listeners apart.
+      application_name: `secure-ocr-gateway key-change listener (pid ${process.pid})`,
     });
     let lost = false;
     const onLost = (): void => {
