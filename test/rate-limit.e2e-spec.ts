@@ -196,6 +196,11 @@ describe('rate limits on the real gateway', () => {
     }
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.slice(4)).toEqual([429, 429, 429, 429]);
+    // The bucket lives in Redis under the configured prefix, keyed by the key id.
+    const redis = new Redis(REDIS_URL);
+    const ttl = await redis.pttl(`${gatewayPrefix}rate:${key.id}`);
+    await redis.quit();
+    expect(ttl).toBeGreaterThan(0);
   });
 
   it('should limit each client address in front of authentication, without limiting /health', async () => {

@@ -48,9 +48,12 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     return Promise.resolve((req as unknown as AuthenticatedRequest).apiKey?.id ?? '');
   }
 
-  /** One bucket per key and throttler across all routes and processes (not per handler). */
-  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
-    return `${name}:${tracker}`;
+  /**
+   * One bucket per key across all routes and processes, not per handler; the storages put the
+   * throttler's name in front (`<prefix>rate:<key id>`).
+   */
+  protected override generateKey(_context: ExecutionContext, tracker: string): string {
+    return tracker;
   }
 
   protected override async handleRequest({
