@@ -50,9 +50,12 @@ export function spawnBuilt(
   script: string[],
   env: Record<string, string | undefined> = {},
   args: string[] = [],
+  options: { detached?: boolean } = {},
 ): ManagedProcess {
   const child = spawn(process.execPath, [built(...script), ...args], {
     cwd: ROOT,
+    // Its own process group, so a test can signal the group the way a terminal's Ctrl-C does.
+    detached: options.detached ?? false,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
