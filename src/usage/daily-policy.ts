@@ -4,8 +4,10 @@ import { secondsUntil } from './utc-day';
 
 const DAY_SECONDS = 86_400;
 
+export type DailyPolicy = Omit<PolicyState, 'name'>;
+
 /** The daily quota as the `daily` policy of the rate-limit headers. */
-export function dailyPolicy(snapshot: UsageSnapshot, now: Date = new Date()): Omit<PolicyState, 'name'> {
+export function dailyPolicy(snapshot: UsageSnapshot, now: Date = new Date()): DailyPolicy {
   return {
     quota: snapshot.limit,
     windowSeconds: DAY_SECONDS,

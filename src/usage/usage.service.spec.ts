@@ -141,6 +141,15 @@ describe(UsageService.name, () => {
     expect(response.headers['X-RateLimit-Remaining']).toBe('2');
   });
 
+  it('should give a quota refusal the same Retry-After as the daily policy window in its headers', async () => {
+    const response = fakeResponse();
+    const refusal = await RequestLimits.run(RequestLimits.of(response), async () => {
+      await service.reserve(key, 3);
+      return (await service.reserve(key).catch((e: unknown) => e)) as ApiError;
+    });
+    expect(response.headers.RateLimit).toBe(`"daily";r=0;t=${refusal.headers['Retry-After']}`);
+  });
+
   it('should report today with the remaining units and the reset instant', async () => {
     await service.reserve(key, 2);
     await expect(service.current(key)).resolves.toEqual({

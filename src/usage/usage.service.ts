@@ -5,10 +5,10 @@ import { AppConfig } from '../config';
 import { RequestLimits } from '../rate-limit/request-limits';
 import { tierLimits } from '../rate-limit/tier-throttle';
 import { DailyUsageRepository, DayUsage } from './daily-usage.repository';
-import { dailyPolicy } from './daily-policy';
+import { DailyPolicy, dailyPolicy } from './daily-policy';
 import { UsageResponseDto } from './dto/usage-response.dto';
 import { Reservation } from './reservation';
-import { periodEnd, secondsUntil } from './utc-day';
+import { periodEnd } from './utc-day';
 
 export interface UsageSnapshot {
   /** The current quota period: a UTC day, `YYYY-MM-DD`. */
@@ -41,10 +41,11 @@ export class UsageService {
       throw new RangeError(`units must be a positive integer, got ${units}`);
     }
     const outcome = await this.usage.reserve(key.lineageId, units, key.dailyLimit);
-    const snapshot = this.publish(key, outcome.day, outcome.used);
+    const { snapshot, policy } = this.publish(key, outcome.day, outcome.used);
     if (!outcome.admitted) {
+      // The same seconds as the daily policy's `t`: Retry-After must not point before it ends.
       throw new ApiError(429, 'quota_exceeded', quotaMessage(units, snapshot), {
-        'Retry-After': String(secondsUntil(snapshot.resetsAt)),
+        'Retry-After': String(policy.resetSeconds),
       });
     }
     return new Reservation(outcome.day, units, async (day, count) => {
@@ -85,10 +86,15 @@ export class UsageService {
   }
 
   /** Writes a change to the current request's rate-limit headers (when there is a request). */
-  private publish(key: AuthenticatedKey, day: string, used: number): UsageSnapshot {
+  private publish(
+    key: AuthenticatedKey,
+    day: string,
+    used: number,
+  ): { snapshot: UsageSnapshot; policy: DailyPolicy } {
     const snapshot = toSnapshot(day, used, key.dailyLimit);
-    RequestLimits.current()?.setDaily(dailyPolicy(snapshot));
-    return snapshot;
+    const policy = dailyPolicy(snapshot);
+    RequestLimits.current()?.setDaily(policy);
+    return { snapshot, policy };
   }
 }
 
