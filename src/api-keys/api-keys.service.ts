@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { ApiKeyScope } from '../auth/authenticated-key';
-import { ApiError } from '../common/errors/api-error';
 import { AppConfig } from '../config';
 import { DailyUsageRepository } from '../usage/daily-usage.repository';
 import { generateApiKey } from './api-key-format';
 import { ApiKeyChanges } from './api-key-changes';
 import { ApiKey } from './api-key.entity';
+import { keyNotFound, refusal, toFutureDate, unknownTier } from './api-key.errors';
 import { ApiKeyHasher } from './api-key.hasher';
 import { ApiKeyRepository, ApiKeyUpdate, KeyMutation, NewApiKey } from './api-key.repository';
 import { ApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './dto/api-key.dto';
@@ -126,34 +126,23 @@ export class ApiKeysService {
   private async findActive(id: string): Promise<ApiKey> {
     const key = await this.keys.findActive(id);
     if (!key) {
-      throw notFound();
+      throw keyNotFound();
     }
     return key;
   }
 
-  /** Announces a made change to this process and turns a refusal into the contract's error. */
+  /** Announces a made change to this process; a refused one becomes the contract's error. */
   private settle<T>(id: string, mutation: KeyMutation<T>): T {
-    switch (mutation.outcome) {
-      case 'done':
-        this.changes.publish(id);
-        return mutation.value;
-      case 'not_found':
-        throw notFound();
-      case 'last_admin':
-        throw new ApiError(
-          409,
-          'conflict',
-          'This is the last usable admin key: create another admin key before disabling, expiring or revoking it.',
-        );
-      case 'already_rotated':
-        throw new ApiError(409, 'conflict', 'This key was already rotated: rotate its successor instead.');
+    if (mutation.outcome !== 'done') {
+      throw refusal(mutation.outcome);
     }
+    this.changes.publish(id);
+    return mutation.value;
   }
 
   private checkTier(tier: string): void {
     if (this.config.tier(tier) === undefined) {
-      const known = Object.keys(this.config.tiers).join(', ');
-      throw new ApiError(400, 'validation_failed', `tier must be one of the configured tiers: ${known}`);
+      throw unknownTier(Object.keys(this.config.tiers));
     }
   }
 }
@@ -163,19 +152,4 @@ function pickSettings(
 ): Pick<NewApiKey, 'name' | 'tier' | 'scopes' | 'enabled' | 'dailyLimit' | 'expiresAt'> {
   const { name, tier, scopes, enabled, dailyLimit, expiresAt } = key;
   return { name, tier, scopes, enabled, dailyLimit, expiresAt };
-}
-
-function toFutureDate(iso: string | null | undefined): Date | null {
-  if (iso === undefined || iso === null) {
-    return null;
-  }
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime()) || date.getTime() <= Date.now()) {
-    throw new ApiError(400, 'validation_failed', 'expiresAt must be a date-time in the future');
-  }
-  return date;
-}
-
-function notFound(): ApiError {
-  return new ApiError(404, 'not_found', 'No API key with this id.');
 }
