@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect as connectSocket, createServer } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
@@ -39,6 +40,10 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** The rewritten models are cached per test run, away from the repository's data folder. */
+const modelCache = mkdtempSync(join(tmpdir(), 'ocr-worker-e2e-models-'));
+afterAll(() => rmSync(modelCache, { recursive: true, force: true }));
+
 async function startWorker(env: Record<string, string>): Promise<RunningWorker> {
   const port = await freePort();
   const child = spawn(process.execPath, [built('ocr-worker', 'src', 'main.js')], {
@@ -46,6 +51,7 @@ async function startWorker(env: Record<string, string>): Promise<RunningWorker> 
       PATH: process.env.PATH,
       NODE_PATH: join(ROOT, 'node_modules'),
       WORKER_PORT: String(port),
+      MODEL_CACHE_DIR: modelCache,
       LOG_LEVEL: 'warn',
       ...env,
     },

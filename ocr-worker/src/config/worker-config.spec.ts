@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadWorkerConfig, WorkerConfigError } from './worker-config';
 
 describe('loadWorkerConfig', () => {
@@ -34,6 +34,7 @@ describe('loadWorkerConfig', () => {
       intraOpThreads: 'auto',
       device: 'auto',
       models: {},
+      optimizedModelDir: resolve('data/model-cache'),
       detLimitSideLen: 960,
       useAngleCls: true,
       maxImagePixels: 40_000_000,
@@ -55,6 +56,7 @@ describe('loadWorkerConfig', () => {
         OCR_DEVICE: 'CUDA',
         MODEL_DIR: dir,
         REC_MODEL_PATH: join(dir, 'rec.onnx'),
+        MODEL_CACHE_DIR: join(dir, 'cache'),
         DET_LIMIT_SIDE_LEN: '1280',
         USE_ANGLE_CLS: 'false',
         MAX_IMAGE_PIXELS: '1000',
@@ -72,6 +74,7 @@ describe('loadWorkerConfig', () => {
       intraOpThreads: 2,
       device: 'cuda',
       models: { modelDir: dir, recModelPath: join(dir, 'rec.onnx') },
+      optimizedModelDir: join(dir, 'cache'),
       detLimitSideLen: 1280,
       useAngleCls: false,
       maxImagePixels: 1000,
@@ -101,10 +104,21 @@ describe('loadWorkerConfig', () => {
     ['MAX_BODY_BYTES', '1.5'],
     ['LOG_LEVEL', 'loud'],
     ['WORKER_HOST', 'evil host;'],
+    ['OPTIMIZE_MODELS', 'fast'],
   ])('should refuse %s=%s with an error that names the variable', (variable, value) => {
     const error = failure({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable} `)).toBe(true);
+  });
+
+  it('should run the models as shipped when OPTIMIZE_MODELS is off', () => {
+    expect(loadWorkerConfig({ OPTIMIZE_MODELS: 'false' }, 2).optimizedModelDir).toBeUndefined();
+  });
+
+  it('should refuse a model cache that is a file', () => {
+    expect(failure({ MODEL_CACHE_DIR: join(dir, 'rec.onnx') }).message).toBe(
+      'MODEL_CACHE_DIR must name a directory',
+    );
   });
 
   it('should refuse a model path that does not exist without echoing the path', () => {

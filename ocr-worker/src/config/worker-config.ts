@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
 
 export const OCR_DEVICES = ['auto', 'cpu', 'cuda'] as const;
@@ -25,6 +26,11 @@ export interface WorkerConfig {
   intraOpThreads: number | 'auto';
   device: OcrDevice;
   models: ModelPaths;
+  /**
+   * Where the exactly rewritten (faster) models are cached, or undefined to run the models as
+   * shipped. Only the worker's own user may write there: models are loaded from it.
+   */
+  optimizedModelDir?: string;
   detLimitSideLen: number;
   useAngleCls: boolean;
   maxImagePixels: number;
@@ -128,6 +134,15 @@ function existing(env: Env, name: string, kind: 'file' | 'directory'): string | 
   return value;
 }
 
+/** A directory the worker may create; anything else already at that path is an error. */
+function directory(env: Env, name: string, fallback: string): string {
+  const value = resolve(raw(env, name) ?? fallback);
+  if (existsSync(value) && !statSync(value).isDirectory()) {
+    throw new WorkerConfigError(name, 'must name a directory');
+  }
+  return value;
+}
+
 function host(env: Env): string {
   const value = raw(env, 'WORKER_HOST') ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(value)) {
@@ -158,6 +173,9 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
       clsModelPath: existing(env, 'CLS_MODEL_PATH', 'file'),
       dictPath: existing(env, 'DICT_PATH', 'file'),
     },
+    optimizedModelDir: boolean(env, 'OPTIMIZE_MODELS', true)
+      ? directory(env, 'MODEL_CACHE_DIR', 'data/model-cache')
+      : undefined,
     detLimitSideLen,
     useAngleCls: boolean(env, 'USE_ANGLE_CLS', true),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),

@@ -9,6 +9,7 @@ export interface LaneWorkerData {
   engine: ModelPaths & {
     device: OcrDevice;
     intraOpThreads: number;
+    optimizedModelDir?: string;
     detLimitSideLen: number;
     useAngleCls: boolean;
     maxPixels: number;

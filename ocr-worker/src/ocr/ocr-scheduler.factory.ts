@@ -30,6 +30,7 @@ export async function startOcrScheduler(config: WorkerConfig, logger: Logger): P
             ...config.models,
             device,
             intraOpThreads: threads,
+            optimizedModelDir: config.optimizedModelDir,
             detLimitSideLen: config.detLimitSideLen,
             useAngleCls: config.useAngleCls,
             maxPixels: config.maxImagePixels,
