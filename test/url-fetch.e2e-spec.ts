@@ -10,8 +10,12 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { ApiError } from '../src/common/errors/api-error';
-import { ImageInputOptionsInput, imageInputOptions, ImageInputService } from '../src/ocr/image-input';
-import { HostResolver } from '../src/ocr/image-input/url-guard';
+import {
+  HostResolver,
+  ImageInputOptionsInput,
+  imageInputOptions,
+  ImageInputService,
+} from '../src/ocr/image-input';
 
 /**
  * The URL intake against real sockets: a plain TCP listener that counts connections shows that a

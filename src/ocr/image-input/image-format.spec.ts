@@ -52,5 +52,4 @@ describe(sniffImageFormat.name, () => {
   ])('should not recognise %s', (_label, data) => {
     expect(sniffImageFormat(data)).toEqual({ kind: 'unknown' });
   });
-
 });

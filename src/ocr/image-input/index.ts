@@ -6,6 +6,7 @@ export {
 } from './image-input.module';
 export {
   DEFAULT_IMAGE_INPUT_OPTIONS,
+  HOST_RESOLVER,
   IMAGE_INPUT_OPTIONS,
   imageInputOptions,
   type ImageInputOptions,
@@ -13,3 +14,4 @@ export {
   type UrlFetchOptions,
 } from './image-input.options';
 export { ImageInputService, type UploadedImage } from './image-input.service';
+export { type HostResolver, type ResolvedAddress } from './url-guard';
