@@ -40,7 +40,12 @@ export async function createApp(
   if (config.metrics.enabled) {
     app.use(app.get(HttpMetrics).middleware);
   }
-  app.use(helmet());
+  app.use(
+    helmet({
+      // Behind TLS, HSTS already upgrades; on plain http://127.0.0.1 the directive would break /docs.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: [...config.http.corsOrigins],
