@@ -3,7 +3,15 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { built } from './support/paths';
-import { freePort, ManagedProcess, spawnBuilt, stopAll, waitForHttp, waitForPort } from './support/processes';
+import {
+  freePort,
+  ManagedProcess,
+  spawnBuilt,
+  stopAll,
+  TEST_MODEL_CACHE_DIR,
+  waitForHttp,
+  waitForPort,
+} from './support/processes';
 
 // Real processes on a shared CPU: the project-level testTimeout is not applied by Jest 30.
 jest.setTimeout(180_000);
@@ -29,6 +37,7 @@ describe('npm start supervisor', () => {
       PORT: String(port),
       WORKER_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
+      MODEL_CACHE_DIR: TEST_MODEL_CACHE_DIR,
     };
     baseUrl = `http://127.0.0.1:${port}`;
   });

@@ -32,6 +32,12 @@ export interface WorkerProcess extends ManagedProcess {
 
 const running = new Set<ManagedProcess>();
 
+/**
+ * Where test workers keep their rewritten models: beside the build, so one run optimises them once
+ * and nothing is written under the checkout's ./data.
+ */
+export const TEST_MODEL_CACHE_DIR = built('model-cache');
+
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -192,6 +198,7 @@ export async function startWorker(
   const worker = spawnBuilt('worker', ['ocr-worker', 'src', 'main.js'], {
     WORKER_HOST: '127.0.0.1',
     WORKER_PORT: String(port),
+    MODEL_CACHE_DIR: TEST_MODEL_CACHE_DIR,
     LOG_LEVEL: 'warn',
     ...options.env,
   });
