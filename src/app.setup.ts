@@ -14,7 +14,7 @@ import { createValidationPipe } from './common/pipes/validation.pipe';
 import { AppConfig } from './config';
 import { HttpMetrics } from './metrics/http-metrics';
 
-/** Reported in the OpenAPI document; kept in step with package.json by hand. */
+/** The public contract's version (the /api/v1 surface), reported in the OpenAPI document. */
 export const API_VERSION = '1.0.0';
 
 /**
