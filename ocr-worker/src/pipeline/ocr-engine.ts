@@ -1,0 +1,247 @@
+import type { OcrLine, OcrMode } from '@app/contracts';
+import * as ort from 'onnxruntime-node';
+import { Charset, loadCharset } from '../models/dictionary';
+import { ModelFiles, describeModels, resolveModelFiles } from '../models/model-files';
+import { optimizingPreparer } from '../models/optimized-models';
+import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/session-factory';
+import { orientLines } from './classify';
+import { cropTextLine } from './crop';
+import { DB_DEFAULTS, DbOptions, boxesFromProbabilityMap } from './db-postprocess';
+import { decodeImage } from './decode';
+import { detectText } from './detect';
+import { joinText, readingOrder, toMarkdown } from './layout';
+import { OcrError } from './ocr-error';
+import { REC_HEIGHT, recognizeLine } from './recognize';
+import { SPACING_DEFAULTS, SpacingOptions } from './word-spacing';
+
+export { OcrError } from './ocr-error';
+
+export interface EngineLogger {
+  log(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface EngineOptions {
+  modelDir?: string;
+  detModelPath?: string;
+  recModelPath?: string;
+  clsModelPath?: string;
+  dictPath?: string;
+  /** auto: CUDA when it loads, else the CPU (logged); cuda: fail to start without it. */
+  device: DeviceChoice;
+  intraOpThreads: number;
+  /** Long-side limit of the detector's input (PaddleOCR's det_limit_side_len; 960 measured best here). */
+  detLimitSideLen: number;
+  useAngleCls: boolean;
+  /** Larger images are refused (image_too_large) from their header, before decoding. */
+  maxPixels: number;
+  logger?: EngineLogger;
+  /**
+   * Where the exact graph rewrites of the models are cached (see models/optimize-model.ts); set it
+   * to run the rewritten models, leave it unset to run them as shipped.
+   */
+  optimizedModelDir?: string;
+  /** Any other model preparation (takes precedence over optimizedModelDir). */
+  prepareModel?: ModelPreparer;
+  /** Post-processing knobs; the defaults are PaddleOCR's published ones plus measured spacing. */
+  tuning?: TuningOverrides;
+}
+
+export interface PipelineTuning {
+  db: DbOptions;
+  spacing: SpacingOptions;
+  /** PaddleOCR's drop_score: lines recognised with less mean confidence are noise (stamps, smudges). */
+  minLineConfidence: number;
+}
+
+export const PIPELINE_DEFAULTS: PipelineTuning = {
+  db: DB_DEFAULTS,
+  spacing: SPACING_DEFAULTS,
+  minLineConfidence: 0.5,
+};
+
+export interface TuningOverrides {
+  db?: Partial<DbOptions>;
+  spacing?: Partial<SpacingOptions>;
+  minLineConfidence?: number;
+}
+
+export function resolveTuning(overrides: TuningOverrides = {}): PipelineTuning {
+  return {
+    db: { ...PIPELINE_DEFAULTS.db, ...overrides.db },
+    spacing: { ...PIPELINE_DEFAULTS.spacing, ...overrides.spacing },
+    minLineConfidence: overrides.minLineConfidence ?? PIPELINE_DEFAULTS.minLineConfidence,
+  };
+}
+
+export interface StageTimings {
+  decode: number;
+  detect: number;
+  postprocess: number;
+  crop: number;
+  classify: number;
+  recognize: number;
+  layout: number;
+}
+
+export interface EngineResult {
+  text: string;
+  lines: OcrLine[];
+  markdown?: string;
+  width: number;
+  height: number;
+  stageMs: StageTimings;
+}
+
+type Sessions = { det: ort.InferenceSession; rec: ort.InferenceSession; cls?: ort.InferenceSession };
+
+/**
+ * The OCR pipeline over one set of onnxruntime sessions: decode, DB detection, perspective crops,
+ * optional 0/180 classification, CTC recognition, reading-order layout. One engine serves one
+ * thread; `session.run` blocks its thread for the duration of an inference.
+ */
+export class OcrEngine {
+  private closed = false;
+
+  private constructor(
+    private readonly sessions: Sessions,
+    private readonly charset: Charset,
+    private readonly options: EngineOptions,
+    private readonly tuning: PipelineTuning,
+    readonly device: Device,
+    readonly model: string,
+  ) {}
+
+  static async create(options: EngineOptions): Promise<OcrEngine> {
+    const files: ModelFiles = resolveModelFiles(options);
+    const models = options.useAngleCls
+      ? { det: files.det, rec: files.rec, cls: files.cls }
+      : { det: files.det, rec: files.rec };
+    const { device, sessions } = await createSessions<'det' | 'rec' | 'cls'>(
+      models as Record<'det' | 'rec' | 'cls', string>,
+      {
+        device: options.device,
+        intraOpThreads: options.intraOpThreads,
+        prepare:
+          options.prepareModel ??
+          (options.optimizedModelDir
+            ? optimizingPreparer(options.optimizedModelDir, options.logger)
+            : undefined),
+        logger: options.logger,
+      },
+    );
+    const classCount = await warmUp(sessions.rec, sessions.det);
+    const charset = loadCharset(files.dict, classCount);
+    const engine = new OcrEngine(
+      sessions,
+      charset,
+      options,
+      resolveTuning(options.tuning),
+      device,
+      describeModels(files, options.useAngleCls),
+    );
+    options.logger?.log(
+      `OCR engine ready: ${engine.model} on ${device}, ${options.intraOpThreads} intra-op thread(s).`,
+    );
+    return engine;
+  }
+
+  async recognize(image: Buffer, mode: OcrMode): Promise<EngineResult> {
+    if (this.closed) {
+      throw new OcrError('internal_error', 'The OCR engine is shut down.');
+    }
+    const stageMs: StageTimings = {
+      decode: 0,
+      detect: 0,
+      postprocess: 0,
+      crop: 0,
+      classify: 0,
+      recognize: 0,
+      layout: 0,
+    };
+    const timed = async <T>(stage: keyof StageTimings, work: () => Promise<T> | T): Promise<T> => {
+      const start = performance.now();
+      try {
+        return await work();
+      } finally {
+        stageMs[stage] += performance.now() - start;
+      }
+    };
+    const decoded = await timed('decode', () => decodeImage(image, this.options.maxPixels));
+    try {
+      const map = await timed('detect', () =>
+        detectText(this.sessions.det, decoded, this.options.detLimitSideLen),
+      );
+      const boxes = await timed('postprocess', () =>
+        boxesFromProbabilityMap(map, decoded.width, decoded.height, this.tuning.db),
+      );
+      let crops = await timed('crop', () => boxes.map((b) => cropTextLine(decoded, b.quad, REC_HEIGHT)));
+      let upsideDown = false;
+      if (this.sessions.cls) {
+        const cls = this.sessions.cls;
+        const oriented = await timed('classify', () => orientLines(cls, crops));
+        crops = oriented.lines;
+        upsideDown = oriented.turned * 2 > crops.length;
+      }
+      const lines: OcrLine[] = [];
+      await timed('recognize', async () => {
+        for (const [i, crop] of crops.entries()) {
+          const decodedLine = await recognizeLine(this.sessions.rec, crop, this.charset, this.tuning.spacing);
+          if (decodedLine.text.length > 0 && decodedLine.confidence >= this.tuning.minLineConfidence) {
+            lines.push({
+              text: decodedLine.text,
+              confidence: Math.round(decodedLine.confidence * 1e4) / 1e4,
+              box: boxes[i].quad,
+            });
+          }
+        }
+      });
+      return await timed('layout', () => {
+        const ordered = readingOrder(lines, upsideDown ? decoded : undefined);
+        const result: EngineResult = {
+          text: joinText(ordered),
+          lines: ordered,
+          width: decoded.width,
+          height: decoded.height,
+          stageMs,
+        };
+        if (mode === 'markdown') {
+          result.markdown = toMarkdown(ordered);
+        }
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof OcrError) {
+        throw error;
+      }
+      throw new OcrError('internal_error', 'The OCR engine failed on this image.', { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    await Promise.all(Object.values(this.sessions).map((s: ort.InferenceSession) => s.release()));
+  }
+}
+
+/**
+ * One tiny run per model: the first inference allocates its buffers, which should not land on the
+ * first request. The recognizer's class count checks the dictionary against the model.
+ */
+async function warmUp(rec: ort.InferenceSession, det: ort.InferenceSession): Promise<number> {
+  const recOut = await rec.run({
+    [rec.inputNames[0]]: new ort.Tensor('float32', new Float32Array(3 * REC_HEIGHT * 32), [
+      1,
+      3,
+      REC_HEIGHT,
+      32,
+    ]),
+  });
+  await det.run({
+    [det.inputNames[0]]: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]),
+  });
+  return recOut[rec.outputNames[0]].dims[2];
+}

@@ -1,0 +1,43 @@
+import * as ort from 'onnxruntime-node';
+import type { Charset } from '../models/dictionary';
+import type { RgbImage } from './decode';
+import { DecodedLine, greedyTokens, tokensToLine } from './ctc-decode';
+import { REC_TABLES, writeChw } from './tensor';
+import { SpacingOptions, inferSpaces } from './word-spacing';
+
+/** PP-OCRv3/v4 recognizers take lines 48 pixels tall. */
+export const REC_HEIGHT = 48;
+/**
+ * Tensor widths are rounded up to this. One line per run with little padding measured fastest on
+ * CPU; wider padding costs compute and shifts the CTC alignment.
+ */
+export const REC_WIDTH_STEP = 32;
+
+export function recognitionWidth(lineWidth: number): number {
+  return Math.max(REC_WIDTH_STEP, Math.ceil(lineWidth / REC_WIDTH_STEP) * REC_WIDTH_STEP);
+}
+
+/** A 1 x 3 x 48 x W tensor of the line, right-padded with zeros (mid-grey once normalised), as PaddleOCR pads. */
+export function recognitionInput(line: RgbImage): { data: Float32Array; width: number } {
+  const width = recognitionWidth(line.width);
+  const data = new Float32Array(3 * REC_HEIGHT * width);
+  writeChw(line, REC_TABLES, data, width);
+  return { data, width };
+}
+
+/** Recognises one line crop (REC_HEIGHT tall) and decodes it with the model's dictionary. */
+export async function recognizeLine(
+  session: ort.InferenceSession,
+  line: RgbImage,
+  charset: Charset,
+  spacing: SpacingOptions,
+): Promise<DecodedLine> {
+  const input = recognitionInput(line);
+  const feeds = {
+    [session.inputNames[0]]: new ort.Tensor('float32', input.data, [1, 3, REC_HEIGHT, input.width]),
+  };
+  const output = (await session.run(feeds))[session.outputNames[0]];
+  const [, steps, classes] = output.dims;
+  const tokens = greedyTokens(output.data as Float32Array, steps, classes, charset);
+  return tokensToLine(tokens, inferSpaces(tokens, line, input.width / steps, spacing));
+}

@@ -1,0 +1,136 @@
+import type { CtcToken } from './ctc-decode';
+import type { RgbImage } from './decode';
+import { SPACING_DEFAULTS, blankColumns, inferSpaces, otsuThreshold, widestBlankRun } from './word-spacing';
+
+const HEIGHT = 48;
+const STEP = 8;
+
+/** A white 48-pixel line with black glyph blocks at [x0, x1), and the tokens a CTC model would give them. */
+function lineOf(
+  glyphs: Array<[number, number, string]>,
+  extra?: (img: RgbImage) => void,
+): { line: RgbImage; tokens: CtcToken[] } {
+  const width = Math.max(...glyphs.map((g) => g[1])) + 16;
+  const line: RgbImage = { data: new Uint8Array(width * HEIGHT * 3).fill(255), width, height: HEIGHT };
+  for (const [x0, x1, text] of glyphs) {
+    if (text === ' ') {
+      continue;
+    }
+    for (let y = 10; y < 38; y++) {
+      line.data.fill(0, (y * width + x0) * 3, (y * width + x1) * 3);
+    }
+  }
+  extra?.(line);
+  // A token's centre ((start + end + 1) / 2 * STEP) lands on its glyph's centre.
+  const tokens = glyphs.map(([x0, x1, text]) => {
+    const doubled = Math.round((x0 + x1) / STEP) - 1;
+    return { text, start: Math.floor(doubled / 2), end: Math.ceil(doubled / 2), probability: 0.9 };
+  });
+  return { line, tokens };
+}
+
+/** Glyphs of the given widths separated by the given gaps, from x = 8. */
+function run(texts: string, widths: number[], gaps: number[]): Array<[number, number, string]> {
+  let x = 8;
+  return [...texts].map((text, i) => {
+    const glyph: [number, number, string] = [x, x + widths[i], text];
+    x += widths[i] + (gaps[i] ?? 0);
+    return glyph;
+  });
+}
+
+function spaced(glyphs: Array<[number, number, string]>, extra?: (img: RgbImage) => void): string {
+  const { line, tokens } = lineOf(glyphs, extra);
+  const flags = inferSpaces(tokens, line, STEP);
+  return tokens.map((t, i) => (i > 0 && flags[i - 1] ? ' ' : '') + t.text).join('');
+}
+
+describe(inferSpaces.name, () => {
+  it('should find the word space of proportional print', () => {
+    expect(spaced(run('TOTAL12', [20, 24, 20, 24, 18, 14, 22], [4, 3, 4, 3, 18, 4]))).toBe('TOTAL 12');
+  });
+
+  it('should keep a letter-spaced heading whole but still split its words', () => {
+    expect(spaced(run('TOTAL', [20, 20, 20, 20, 20], [18, 18, 18, 18]))).toBe('TOTAL');
+    expect(spaced(run('TOTALCAB', [20, 20, 20, 20, 20, 20, 20, 20], [18, 18, 18, 18, 60, 18, 18]))).toBe(
+      'TOTAL CAB',
+    );
+  });
+
+  it('should not split fixed-pitch print around narrow glyphs, only at an empty cell', () => {
+    // 24-pixel cells; "1" and "." are 4 pixels wide in the middle of theirs.
+    const cell = (i: number, text: string, width: number): [number, number, string] => [
+      8 + i * 24 + (24 - width) / 2,
+      8 + i * 24 + (24 + width) / 2,
+      text,
+    ];
+    const glyphs = [
+      cell(0, 'A', 18),
+      cell(1, '1', 4),
+      cell(2, '.', 4),
+      cell(3, 'B', 18),
+      cell(5, 'C', 18),
+      cell(6, 'D', 18),
+      cell(7, 'E', 18),
+    ];
+    expect(spaced(glyphs)).toBe('A1.B CDE');
+  });
+
+  it('should not insert spaces between CJK characters', () => {
+    expect(spaced(run('中文字', [30, 30, 30], [30, 30]))).toBe('中文字');
+  });
+
+  it('should not add a space next to one the model predicted', () => {
+    const glyphs = run('AB CD', [20, 20, 10, 20, 20], [3, 10, 10, 3]);
+    expect(spaced(glyphs)).toBe('AB CD');
+  });
+
+  it('should ignore a rule under the text that stays out of the band', () => {
+    const underline = (img: RgbImage): void => {
+      for (const y of [45, 46]) {
+        img.data.fill(0, y * img.width * 3, (y + 1) * img.width * 3);
+      }
+    };
+    expect(spaced(run('TOTAL12', [20, 24, 20, 24, 18, 14, 22], [4, 3, 4, 3, 18, 4]), underline)).toBe(
+      'TOTAL 12',
+    );
+  });
+
+  it('should answer nothing for fewer than two tokens', () => {
+    const { line, tokens } = lineOf([[8, 20, 'A']]);
+    expect(inferSpaces(tokens, line, STEP, SPACING_DEFAULTS)).toEqual([]);
+  });
+});
+
+describe(blankColumns.name, () => {
+  it('should mark ink-free columns and tolerate one stray dark pixel', () => {
+    const { line } = lineOf([[4, 8, 'I']]);
+    line.data.fill(0, (20 * line.width + 12) * 3, (20 * line.width + 13) * 3);
+    const blank = blankColumns(line, [0, 1]);
+    expect(Array.from(blank.subarray(0, 14))).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('should find no blank column, and so no evidence, in a crop without contrast', () => {
+    const flat: RgbImage = { data: new Uint8Array(10 * HEIGHT * 3).fill(128), width: 10, height: HEIGHT };
+    expect(Array.from(blankColumns(flat, [0, 1])).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe(otsuThreshold.name, () => {
+  it('should split two grey levels between them', () => {
+    const histogram = new Uint32Array(256);
+    histogram[30] = 100;
+    histogram[220] = 300;
+    const t = otsuThreshold(histogram, 400)!;
+    expect(t).toBeGreaterThanOrEqual(30);
+    expect(t).toBeLessThan(220);
+  });
+});
+
+describe(widestBlankRun.name, () => {
+  it('should measure the longest blank run inside the window only', () => {
+    const blank = Uint8Array.from([1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1]);
+    expect(widestBlankRun(blank, 0, 11)).toBe(4);
+    expect(widestBlankRun(blank, 2, 9)).toBe(2);
+  });
+});

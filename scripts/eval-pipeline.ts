@@ -1,0 +1,117 @@
+/**
+ * Runs the OCR engine in-process over folders of images, one image at a time, writes NAME.txt per
+ * image (for a scorer that compares against ground truth) and prints where the time goes.
+ *
+ *   npx ts-node --transpile-only -r tsconfig-paths/register scripts/eval-pipeline.ts \
+ *     --images DIR [--images DIR2 ...] --out PRED_DIR [--threads 2] [--det-limit 960] [--cls] \
+ *     [--device cpu] [--optimized CACHE_DIR] [--tuning '{"spacing":{"minGapSteps":4}}']
+ *
+ * With several --images folders, predictions go to PRED_DIR/<folder name>/.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OcrEngine, StageTimings, TuningOverrides } from '../ocr-worker/src/pipeline/ocr-engine';
+import type { DeviceChoice } from '../ocr-worker/src/models/session-factory';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+interface Sample {
+  name: string;
+  totalMs: number;
+  lines: number;
+  stageMs: StageTimings;
+}
+
+async function evaluateFolder(engine: OcrEngine, dir: string, outDir: string): Promise<Sample[]> {
+  mkdirSync(outDir, { recursive: true });
+  const files = readdirSync(dir)
+    .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
+    .sort();
+  const samples: Sample[] = [];
+  for (const file of files) {
+    const bytes = readFileSync(join(dir, file));
+    const start = performance.now();
+    const result = await engine.recognize(bytes, 'text');
+    const totalMs = performance.now() - start;
+    const name = basename(file, extname(file));
+    writeFileSync(join(outDir, `${name}.txt`), `${result.text}\n`);
+    samples.push({ name, totalMs, lines: result.lines.length, stageMs: result.stageMs });
+    console.log(
+      `${name.padEnd(24)} ${totalMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
+    );
+  }
+  return samples;
+}
+
+function report(label: string, samples: Sample[]): void {
+  const totals = samples.map((s) => s.totalMs);
+  console.log(
+    `\n${label}: ${samples.length} images, median ${median(totals).toFixed(0)} ms, mean ${mean(totals).toFixed(0)} ms, max ${Math.max(...totals).toFixed(0)} ms, median ${median(samples.map((s) => s.lines))} lines`,
+  );
+  const stages = Object.keys(samples[0]?.stageMs ?? {}) as Array<keyof StageTimings>;
+  const meanTotal = mean(totals);
+  for (const stage of stages) {
+    const values = samples.map((s) => s.stageMs[stage]);
+    const share = meanTotal > 0 ? (100 * mean(values)) / meanTotal : 0;
+    console.log(
+      `  ${stage.padEnd(12)} median ${median(values).toFixed(1).padStart(7)} ms  mean ${mean(values).toFixed(1).padStart(7)} ms  ${share.toFixed(1).padStart(5)}%`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      threads: { type: 'string', default: '2' },
+      'det-limit': { type: 'string', default: '960' },
+      cls: { type: 'boolean', default: false },
+      device: { type: 'string', default: 'cpu' },
+      tuning: { type: 'string' },
+      optimized: { type: 'string' },
+    },
+  });
+  if (!values.images?.length || !values.out) {
+    console.error(
+      'usage: eval-pipeline --images DIR [--images DIR ...] --out PRED_DIR [--threads N] [--det-limit N] [--cls] [--tuning JSON]',
+    );
+    process.exit(2);
+  }
+  const tuning = values.tuning ? (JSON.parse(values.tuning) as TuningOverrides) : undefined;
+  const engine = await OcrEngine.create({
+    device: values.device as DeviceChoice,
+    intraOpThreads: Number(values.threads),
+    detLimitSideLen: Number(values['det-limit']),
+    useAngleCls: values.cls,
+    maxPixels: 40_000_000,
+    tuning,
+    optimizedModelDir: values.optimized,
+    logger: { log: (m) => console.log(m), warn: (m) => console.warn(m) },
+  });
+  try {
+    for (const dir of values.images) {
+      const outDir = values.images.length > 1 ? join(values.out, basename(dir)) : values.out;
+      report(basename(dir), await evaluateFolder(engine, dir, outDir));
+    }
+    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  } finally {
+    await engine.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
