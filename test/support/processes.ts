@@ -58,7 +58,9 @@ export function spawnBuilt(
   args: string[] = [],
   options: { detached?: boolean } = {},
 ): ManagedProcess {
-  const child = spawn(process.execPath, [built(...script), ...args], {
+  // No script: `args` alone (e.g. `-e <code>`).
+  const entry = script.length > 0 ? [built(...script)] : [];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     // Its own process group, so a test can signal the group the way a terminal's Ctrl-C does.
     detached: options.detached ?? false,
