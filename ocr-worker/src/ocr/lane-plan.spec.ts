@@ -13,7 +13,22 @@ describe('laneCount', () => {
 });
 
 describe('intraOpThreads', () => {
+  it('should give each automatic CPU lane one core', () => {
+    expect(intraOpThreads({ lanes: 'auto', intraOpThreads: 'auto', cores: 2, device: 'auto' })).toBe(1);
+    expect(intraOpThreads({ lanes: 'auto', intraOpThreads: 'auto', cores: 8, device: 'cpu' })).toBe(1);
+  });
+
+  it('should share the cores out among fewer lanes than cores', () => {
+    expect(intraOpThreads({ lanes: 1, intraOpThreads: 'auto', cores: 2, device: 'cpu' })).toBe(2);
+    expect(intraOpThreads({ lanes: 3, intraOpThreads: 'auto', cores: 8, device: 'cpu' })).toBe(2);
+    expect(intraOpThreads({ lanes: 4, intraOpThreads: 'auto', cores: 2, device: 'cpu' })).toBe(1);
+  });
+
+  it('should give the single GPU lane every core for the work left on the CPU', () => {
+    expect(intraOpThreads({ lanes: 'auto', intraOpThreads: 'auto', cores: 16, device: 'cuda' })).toBe(16);
+  });
+
   it('should honour an explicit thread count', () => {
-    expect(intraOpThreads({ intraOpThreads: 3, cores: 2 })).toBe(3);
+    expect(intraOpThreads({ lanes: 'auto', intraOpThreads: 3, cores: 2, device: 'cpu' })).toBe(3);
   });
 });
