@@ -28,8 +28,20 @@ describe(AppConfig.name, () => {
       poolSize: 10,
       embedded: { port: 54329, dir: '/srv/app/data/postgres' },
     });
-    expect(config.worker).toEqual({ host: '127.0.0.1', port: 5003, maxQueue: 64, healthTimeoutMs: 1500 });
-    expect(config.ocr).toEqual({ maxImagePixels: 40_000_000, batchMax: 16, timeoutMs: 60_000 });
+    expect(config.worker).toEqual({
+      host: '127.0.0.1',
+      port: 5003,
+      maxQueue: 64,
+      healthTimeoutMs: 1500,
+      connectTimeoutMs: 500,
+    });
+    expect(config.ocr).toEqual({
+      maxImagePixels: 40_000_000,
+      batchMax: 16,
+      batchConcurrency: 4,
+      timeoutMs: 60_000,
+    });
+    expect(config.resultCache).toEqual({ maxBytes: 64 * 1024 * 1024, ttlMs: 3_600_000 });
     expect(config.auth).toEqual({ bcryptCost: 10, keyCacheTtlMs: 60_000, lastUsedFlushMs: 15_000 });
     expect(config.tiers).toEqual(DEFAULT_TIERS);
     expect(config.log.level).toBe('info');

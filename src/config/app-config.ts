@@ -33,8 +33,16 @@ export class AppConfig {
     readonly port: number;
     readonly maxQueue: number;
     readonly healthTimeoutMs: number;
+    readonly connectTimeoutMs: number;
   };
-  readonly ocr!: { readonly maxImagePixels: number; readonly batchMax: number; readonly timeoutMs: number };
+  readonly ocr!: {
+    readonly maxImagePixels: number;
+    readonly batchMax: number;
+    readonly batchConcurrency: number;
+    readonly timeoutMs: number;
+  };
+  /** OCR results cache (per key lineage); maxBytes 0: off. Shared through Redis when REDIS_URL is set. */
+  readonly resultCache!: { readonly maxBytes: number; readonly ttlMs: number };
   /** Image URL fetching (SSRF rules): see src/ocr/image-input/image-input.options.ts. */
   readonly urlFetch!: {
     readonly allowHttp: boolean;
@@ -123,8 +131,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       port: vars.WORKER_PORT,
       maxQueue: vars.WORKER_MAX_QUEUE,
       healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
+      connectTimeoutMs: vars.WORKER_CONNECT_TIMEOUT_MS,
     },
-    ocr: { maxImagePixels: vars.MAX_IMAGE_PIXELS, batchMax: vars.BATCH_MAX, timeoutMs: vars.OCR_TIMEOUT_MS },
+    ocr: {
+      maxImagePixels: vars.MAX_IMAGE_PIXELS,
+      batchMax: vars.BATCH_MAX,
+      batchConcurrency: vars.BATCH_CONCURRENCY,
+      timeoutMs: vars.OCR_TIMEOUT_MS,
+    },
+    resultCache: { maxBytes: vars.RESULT_CACHE_MAX_BYTES, ttlMs: vars.RESULT_CACHE_TTL_MS },
     urlFetch: {
       allowHttp: vars.URL_ALLOW_HTTP,
       allowedHosts: splitList(vars.URL_ALLOWED_HOSTS),

@@ -136,11 +136,39 @@ export class EnvironmentVariables {
   @Max(256)
   BATCH_MAX = 16;
 
+  /** Images of one batch in flight at once (intake, worker call), so one batch cannot fill the worker's queue. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  BATCH_CONCURRENCY = 4;
+
   @Transform(toNumber)
   @IsInt()
   @Min(100)
   @Max(600_000)
   OCR_TIMEOUT_MS = 60_000;
+
+  /** How long a connection to the worker may take before it counts as unreachable (503 worker_unavailable). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(50)
+  @Max(10_000)
+  WORKER_CONNECT_TIMEOUT_MS = 500;
+
+  /** In-memory OCR results cache, in bytes of serialised results; 0 turns the cache off. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(16 * 1024 * 1024 * 1024)
+  RESULT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+  /** How long a cached result may be served (memory and Redis). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  @Max(30 * 86_400_000)
+  RESULT_CACHE_TTL_MS = 3_600_000;
 
   @Transform(toNumber)
   @IsInt()

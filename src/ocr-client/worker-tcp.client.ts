@@ -1,0 +1,55 @@
+import { Logger } from '@nestjs/common';
+import { ClientTCP, TcpClientOptions, TcpSocket } from '@nestjs/microservices';
+
+export type WorkerTcpClientOptions = Required<TcpClientOptions>['options'] & {
+  /** A connection attempt not established within this is abandoned with WorkerConnectTimeoutError. */
+  connectTimeoutMs: number;
+};
+
+/** The worker did not complete the TCP handshake in time: a frozen process or a dropped SYN. */
+export class WorkerConnectTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+
+  constructor(timeoutMs: number) {
+    super(`The OCR worker did not accept a connection within ${timeoutMs} ms.`);
+    this.name = WorkerConnectTimeoutError.name;
+  }
+}
+
+/**
+ * Nest's TCP client with a connect timeout. ClientTCP caches its connection promise and has no
+ * timeout of its own: when the handshake never completes (a frozen worker whose accept queue is
+ * full, a host that drops SYNs) every later `send` waits on that promise until the kernel gives
+ * up, minutes later. Destroying the socket when the timer fires makes ClientTCP forget it (its
+ * close handler clears the promise), so the next `send` dials afresh and reconnects by itself
+ * once the worker is back.
+ */
+export class WorkerTcpClient extends ClientTCP {
+  private readonly log = new Logger('WorkerClient');
+  private readonly connectTimeoutMs: number;
+
+  constructor(options: WorkerTcpClientOptions) {
+    const { connectTimeoutMs, ...tcp } = options;
+    super(tcp);
+    this.connectTimeoutMs = connectTimeoutMs;
+  }
+
+  override createSocket(): TcpSocket {
+    const socket = super.createSocket();
+    const net = socket.netSocket;
+    const timer = setTimeout(
+      () => net.destroy(new WorkerConnectTimeoutError(this.connectTimeoutMs)),
+      this.connectTimeoutMs,
+    );
+    const clear = (): void => clearTimeout(timer);
+    net.once('connect', clear);
+    net.once('close', clear);
+    return socket;
+  }
+
+  /** ClientTCP logs the error object with its stack; a code is all an operator needs here. */
+  override handleError(error: unknown): void {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    this.log.warn(`OCR worker connection failed${typeof code === 'string' ? ` (${code})` : ''}.`);
+  }
+}
