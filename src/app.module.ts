@@ -10,6 +10,7 @@ import { DatabaseModule } from './database';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { WorkerClientModule } from './ocr-client/worker-client.module';
+import { OcrModule } from './ocr/ocr.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsageModule } from './usage/usage.module';
 
@@ -18,7 +19,14 @@ import { UsageModule } from './usage/usage.module';
  * guard sets `request.apiKey`, which later guards (rate limits) read; Nest runs APP_GUARDs in
  * registration order.
  */
-const FEATURE_MODULES: Type[] = [AuthModule, RateLimitModule, ApiKeysModule, UsageModule, HealthModule];
+const FEATURE_MODULES: Type[] = [
+  AuthModule,
+  RateLimitModule,
+  ApiKeysModule,
+  UsageModule,
+  OcrModule,
+  HealthModule,
+];
 
 @Module({})
 export class AppModule {

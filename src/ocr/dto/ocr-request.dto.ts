@@ -1,0 +1,59 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { OCR_MODES, type OcrMode } from '../ocr-mode';
+
+export const MAX_PROMPT_LENGTH = 2000;
+
+const MODE_DESCRIPTION =
+  'What to return. Every result has `text` and `lines`; `markdown` adds `markdown` (lines grouped into ' +
+  'paragraphs and simple columns). Default `text`. Wins over `prompt` when both are sent.';
+const PROMPT_DESCRIPTION =
+  'For clients of DeepSeek-OCR-style servers: used only when `mode` is absent. A prompt that mentions ' +
+  'markdown selects `markdown`, any other prompt selects `text`. It is not passed to the model.';
+
+/**
+ * `POST /api/v1/ocr` as JSON, and the text fields of the multipart form. `image` is optional here
+ * because a multipart request carries it as a file; the service insists on exactly one of the two.
+ */
+export class OcrRequestDto {
+  @ApiProperty({
+    description:
+      'An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` URI, or bare base64 ' +
+      '(standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF; the type is sniffed from the bytes.',
+    example: 'https://images.example.com/receipts/2024-11-27.jpg',
+  })
+  @IsOptional()
+  @IsString()
+  image?: string;
+
+  @ApiPropertyOptional({ enum: OCR_MODES, default: 'text', description: MODE_DESCRIPTION })
+  @IsOptional()
+  @IsIn(OCR_MODES)
+  mode?: OcrMode;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_PROMPT_LENGTH,
+    description: PROMPT_DESCRIPTION,
+    example: 'Convert the document to markdown.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PROMPT_LENGTH)
+  prompt?: string;
+}
+
+/** The multipart form of `POST /api/v1/ocr`, for the OpenAPI document only (multer reads the file). */
+export class OcrUploadDto {
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'The image file: JPEG, PNG, WebP, TIFF or GIF.',
+  })
+  image!: string;
+
+  @ApiPropertyOptional({ enum: OCR_MODES, default: 'text', description: MODE_DESCRIPTION })
+  mode?: OcrMode;
+
+  @ApiPropertyOptional({ maxLength: MAX_PROMPT_LENGTH, description: PROMPT_DESCRIPTION })
+  prompt?: string;
+}

@@ -1,0 +1,94 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Quad } from '@app/contracts';
+
+export class OcrLineDto {
+  @ApiProperty({ example: 'TOTAL 12.50' })
+  text!: string;
+
+  @ApiProperty({
+    minimum: 0,
+    maximum: 1,
+    example: 0.97,
+    description: 'Mean character confidence of the line.',
+  })
+  confidence!: number;
+
+  @ApiProperty({
+    description:
+      'Four corners (clockwise from top left) in pixels of the image as sent, after its EXIF orientation is applied.',
+    type: 'array',
+    minItems: 4,
+    maxItems: 4,
+    items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number' } },
+    example: [
+      [40, 1630],
+      [420, 1630],
+      [420, 1672],
+      [40, 1672],
+    ],
+  })
+  box!: Quad;
+}
+
+export class OcrTimingDto {
+  @ApiProperty({
+    description: 'Time spent by the OCR worker on this image (0 for a cache hit: see `cached`).',
+    example: 1180,
+  })
+  totalMs!: number;
+
+  @ApiProperty({ description: 'Time the image waited for a free inference lane.', example: 12 })
+  queueMs!: number;
+
+  @ApiProperty({ description: 'Time of the models themselves.', example: 1150 })
+  inferenceMs!: number;
+}
+
+/** An OCR result as the contract defines it. */
+export class OcrResultDto {
+  @ApiProperty({
+    description: 'The request id (also in X-Request-Id); in a batch, suffixed with the item index.',
+    example: 'req_5oVqkWqvHtQ1pYzA',
+  })
+  id!: string;
+
+  @ApiProperty({
+    description: 'All lines in reading order, joined by \\n.',
+    example: 'ACME STORE\nTOTAL 12.50',
+  })
+  text!: string;
+
+  @ApiProperty({ type: [OcrLineDto] })
+  lines!: OcrLineDto[];
+
+  @ApiPropertyOptional({
+    description: 'Only with `mode: "markdown"`: the lines grouped into paragraphs and simple columns.',
+    example: '# ACME STORE\n\nTOTAL 12.50',
+  })
+  markdown?: string;
+
+  @ApiProperty({ description: 'Image width in pixels, after EXIF orientation.', example: 1240 })
+  width!: number;
+
+  @ApiProperty({ description: 'Image height in pixels, after EXIF orientation.', example: 1754 })
+  height!: number;
+
+  @ApiProperty({
+    description: 'The models that produced the result.',
+    example: 'PP-OCRv4 (det ch_PP-OCRv4_det, rec ch_PP-OCRv4_rec)',
+  })
+  model!: string;
+
+  @ApiProperty({ enum: ['cpu', 'cuda'], example: 'cpu' })
+  device!: 'cpu' | 'cuda';
+
+  @ApiProperty({
+    description:
+      'True when served from this key’s results cache (same bytes, mode and model seen before by this key or the keys it was rotated from). A hit costs one unit of quota.',
+    example: false,
+  })
+  cached!: boolean;
+
+  @ApiProperty({ type: OcrTimingDto })
+  timing!: OcrTimingDto;
+}

@@ -1,0 +1,153 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import type { AuthenticatedKey } from '../auth/authenticated-key';
+import { ApiError } from '../common/errors/api-error';
+import { toApiError } from '../common/errors/to-api-error';
+import { AppConfig } from '../config';
+import { RequestLimits } from '../rate-limit/request-limits';
+import { dailyPolicy } from '../usage/daily-policy';
+import { Reservation } from '../usage/reservation';
+import { UsageService } from '../usage/usage.service';
+import { mapBounded, OrderedTurns } from './batch/concurrency';
+import {
+  OcrBatchImageDto,
+  OcrBatchItemDto,
+  OcrBatchRequestDto,
+  OcrBatchResponseDto,
+} from './dto/ocr-batch.dto';
+import type { ImageBytes } from './image-input';
+import { OcrMetrics } from './metrics/ocr-metrics';
+import { OcrMode, resolveOcrMode } from './ocr-mode';
+import { OcrService } from './ocr.service';
+
+interface Admitted {
+  image: ImageBytes;
+  reservation: Reservation;
+}
+
+/** Shared by the items of one batch: the quota refusal that ends admissions. */
+interface BatchState {
+  readonly key: AuthenticatedKey;
+  readonly mode: OcrMode;
+  readonly requestId: string;
+  readonly turns: OrderedTurns;
+  quotaRefusal?: ApiError;
+}
+
+/**
+ * `POST /api/v1/ocr/batch`: every image on its own (intake, one unit of quota, cache or worker)
+ * with at most BATCH_CONCURRENCY in flight, so one batch cannot fill the worker's queue. Quota is
+ * reserved in item order: once it runs out, that item and every later one answer quota_exceeded.
+ * A failed item is an error entry; the request itself fails only when it is malformed.
+ */
+@Injectable()
+export class OcrBatchService {
+  private readonly logger = new Logger(OcrBatchService.name);
+
+  constructor(
+    private readonly ocr: OcrService,
+    private readonly usage: UsageService,
+    private readonly metrics: OcrMetrics,
+    private readonly config: AppConfig,
+  ) {}
+
+  async recognize(
+    key: AuthenticatedKey,
+    request: OcrBatchRequestDto,
+    requestId: string,
+  ): Promise<OcrBatchResponseDto> {
+    const { batchMax, batchConcurrency } = this.config.ocr;
+    if (request.images.length > batchMax) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'validation_failed',
+        `Invalid request: images must contain at most ${batchMax} items; split larger batches.`,
+      );
+    }
+    const state: BatchState = {
+      key,
+      mode: resolveOcrMode(request.mode),
+      requestId,
+      turns: new OrderedTurns(request.images.length),
+    };
+    const results = await mapBounded(request.images, batchConcurrency, (item, index) =>
+      this.item(state, item, index),
+    );
+    await this.publishDailyState(key);
+    return { results };
+  }
+
+  private async item(state: BatchState, item: OcrBatchImageDto, index: number): Promise<OcrBatchItemDto> {
+    const id = item.id === undefined ? {} : { id: item.id };
+    try {
+      const { image, reservation } = await this.admit(state, item, index);
+      const result = await this.ocr.recognizeReserved(
+        state.key,
+        image,
+        state.mode,
+        `${state.requestId}.${index}`,
+        reservation,
+      );
+      this.metrics.image('batch', 'ok');
+      return { ...id, result };
+    } catch (error) {
+      if (!(error instanceof ApiError)) {
+        this.logger.error(
+          `Unexpected error in item ${index} of batch ${state.requestId} (${errorType(error)}).`,
+        );
+      }
+      const failure = toApiError(error);
+      this.metrics.image('batch', failure.code);
+      const retryAfter = Number(failure.headers['Retry-After']);
+      return {
+        ...id,
+        error: { code: failure.code, message: failure.message, ...(retryAfter > 0 ? { retryAfter } : {}) },
+      };
+    }
+  }
+
+  /** Intake in parallel, then the item's reservation in its turn (item order). */
+  private async admit(state: BatchState, item: OcrBatchImageDto, index: number): Promise<Admitted> {
+    let read: { image: ImageBytes } | { error: unknown };
+    try {
+      read = { image: await this.ocr.read({ kind: 'inline', value: item.image }) };
+    } catch (error) {
+      read = { error };
+    }
+    return state.turns.take(index, async () => {
+      if ('error' in read) {
+        throw read.error;
+      }
+      if (state.quotaRefusal) {
+        throw state.quotaRefusal;
+      }
+      try {
+        return { image: read.image, reservation: await this.usage.reserve(state.key) };
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'quota_exceeded') {
+          state.quotaRefusal = error;
+        }
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Concurrent reservations and refunds write the quota headers in whatever order the database
+   * answers them; one read at the end makes the headers tell the state after the whole batch.
+   */
+  private async publishDailyState(key: AuthenticatedKey): Promise<void> {
+    const limits = RequestLimits.current();
+    if (limits === undefined) {
+      return;
+    }
+    try {
+      limits.setDaily(dailyPolicy(await this.usage.current(key)));
+    } catch (error) {
+      this.logger.warn(`Daily usage unavailable for the rate-limit headers (${errorType(error)}).`);
+    }
+  }
+}
+
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : typeof error;
+}

@@ -1,0 +1,129 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { AuthenticatedKey } from '../auth/authenticated-key';
+import { CurrentKey } from '../auth/current-key.decorator';
+import { Scopes } from '../auth/scopes.decorator';
+import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
+import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
+import {
+  OcrBatchFailureDto,
+  OcrBatchRequestDto,
+  OcrBatchResponseDto,
+  OcrBatchSuccessDto,
+} from './dto/ocr-batch.dto';
+import { JsonOrFormBody, ValidateBodyPipe } from './dto/ocr-body.decorator';
+import { OcrRequestDto, OcrUploadDto } from './dto/ocr-request.dto';
+import { OcrResultDto } from './dto/ocr-result.dto';
+import { imageSourceOf } from './image-source';
+import { OcrMetricsInterceptor } from './metrics/ocr-metrics.interceptor';
+import { resolveOcrMode } from './ocr-mode';
+import { OcrBatchService } from './ocr-batch.service';
+import { OcrService } from './ocr.service';
+import { RequestId } from './request-id.decorator';
+import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
+
+const ACCOUNTING =
+  'Costs one unit of the daily quota per image that produces a result (a cache hit included); refused ' +
+  'requests and failed images cost nothing.';
+
+@ApiTags('ocr')
+@ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrBatchSuccessDto, OcrBatchFailureDto)
+@Controller('api/v1/ocr')
+@UseInterceptors(OcrMetricsInterceptor)
+export class OcrController {
+  constructor(
+    private readonly ocr: OcrService,
+    private readonly batch: OcrBatchService,
+  ) {}
+
+  @Post()
+  @HttpCode(HttpStatus.OK)
+  @Scopes('ocr')
+  @UseInterceptors(ImageUploadInterceptor)
+  @ApiOperation({
+    summary: 'Recognise the text of one image',
+    description:
+      'Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a ' +
+      'file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; ' +
+      '`mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`. ' +
+      `${ACCOUNTING} The same image sent again by the same key (or a key rotated from it) with the same mode is ` +
+      'answered from cache (`cached: true`) in milliseconds.',
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(OcrRequestDto), required: ['image'] },
+          examples: {
+            url: { summary: 'An https URL', value: { image: 'https://images.example.com/receipt.jpg' } },
+            dataUri: {
+              summary: 'A data: URI, markdown mode',
+              value: { image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA…', mode: 'markdown' },
+            },
+            prompt: {
+              summary: 'Bare base64 with a DeepSeek-OCR-style prompt',
+              value: {
+                image: 'iVBORw0KGgoAAAANSUhEUgAA…',
+                prompt: '<image>\nConvert the document to markdown.',
+              },
+            },
+          },
+        },
+        'multipart/form-data': {
+          schema: { $ref: getSchemaPath(OcrUploadDto) },
+          encoding: { image: { contentType: 'image/jpeg, image/png, image/webp, image/tiff, image/gif' } },
+        },
+      },
+    },
+  })
+  @ApiOkResponse({ type: OcrResultDto, headers: RATE_LIMIT_RESPONSE_HEADERS })
+  @ApiErrorResponses(
+    'validation_failed',
+    'payload_too_large',
+    'image_too_large',
+    'unsupported_media_type',
+    'invalid_image',
+    'url_not_allowed',
+    'fetch_failed',
+    'rate_limited',
+    'quota_exceeded',
+    'internal_error',
+    'worker_unavailable',
+    'worker_overloaded',
+    'timeout',
+  )
+  recognize(
+    @CurrentKey() key: AuthenticatedKey,
+    @JsonOrFormBody(ValidateBodyPipe) body: OcrRequestDto,
+    @UploadedFile() file: Express.Multer.File | undefined,
+    @RequestId() requestId: string,
+  ): Promise<OcrResultDto> {
+    return this.ocr.recognize(
+      key,
+      imageSourceOf(body.image, file),
+      resolveOcrMode(body.mode, body.prompt),
+      requestId,
+    );
+  }
+
+  @Post('batch')
+  @HttpCode(HttpStatus.OK)
+  @Scopes('ocr')
+  @ApiOperation({
+    summary: 'Recognise up to BATCH_MAX (16) images',
+    description:
+      'Each image is handled on its own and answered in order, as `{"id"?, "result"}` or `{"id"?, "error": ' +
+      '{"code", "message", "retryAfter"?}}` with the codes `POST /api/v1/ocr` would answer; `id` echoes the ' +
+      'item’s own `id`. The request fails as a whole (4xx) only when it is malformed. Quota is taken in item ' +
+      'order: when it runs out, that item and the later ones answer `quota_exceeded`. ' +
+      `${ACCOUNTING} The whole JSON body is limited to MAX_BODY_BYTES (16 MiB).`,
+  })
+  @ApiOkResponse({ type: OcrBatchResponseDto, headers: RATE_LIMIT_RESPONSE_HEADERS })
+  @ApiErrorResponses('validation_failed', 'payload_too_large', 'rate_limited', 'internal_error')
+  recognizeBatch(
+    @CurrentKey() key: AuthenticatedKey,
+    @Body() body: OcrBatchRequestDto,
+    @RequestId() requestId: string,
+  ): Promise<OcrBatchResponseDto> {
+    return this.batch.recognize(key, body, requestId);
+  }
+}

@@ -1,0 +1,158 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { RecognizeResult } from '@app/contracts';
+import type { AuthenticatedKey } from '../auth/authenticated-key';
+import { toApiError } from '../common/errors/to-api-error';
+import { AppConfig } from '../config';
+import { Reservation } from '../usage/reservation';
+import { UsageService } from '../usage/usage.service';
+import { ResultCache } from './cache/result-cache';
+import { ImageBytes, ImageInputService } from './image-input';
+import type { ImageSource } from './image-source';
+import { OcrMetrics } from './metrics/ocr-metrics';
+import type { OcrMode } from './ocr-mode';
+import { OcrResultDto } from './dto/ocr-result.dto';
+import { OcrWorkerClient } from './worker/ocr-worker.client';
+
+/** The worker accepts request ids of at most this many characters (for its logs). */
+const WORKER_REQUEST_ID_MAX = 128;
+
+/**
+ * One image from the request to the result: intake (a bad image is refused before it costs
+ * anything), one unit of the daily quota, then the key's results cache or the worker. Any failure
+ * after the reservation gives the unit back.
+ */
+@Injectable()
+export class OcrService {
+  private readonly logger = new Logger(OcrService.name);
+
+  constructor(
+    private readonly intake: ImageInputService,
+    private readonly usage: UsageService,
+    private readonly cache: ResultCache,
+    private readonly worker: OcrWorkerClient,
+    private readonly metrics: OcrMetrics,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** `POST /api/v1/ocr`; `requestId` becomes the result's id. */
+  async recognize(
+    key: AuthenticatedKey,
+    source: ImageSource,
+    mode: OcrMode,
+    requestId: string,
+  ): Promise<OcrResultDto> {
+    try {
+      const image = await this.read(source);
+      const reservation = await this.usage.reserve(key);
+      const result = await this.recognizeReserved(key, image, mode, requestId, reservation);
+      this.metrics.image('single', 'ok');
+      return result;
+    } catch (error) {
+      this.metrics.image('single', toApiError(error).code);
+      throw error;
+    }
+  }
+
+  /** Validated bytes from an upload or an image string (fetching a URL under the SSRF rules). */
+  read(source: ImageSource): Promise<ImageBytes> {
+    return source.kind === 'upload' ? this.intake.fromUpload(source.file) : this.intake.resolve(source.value);
+  }
+
+  /** The work after admission: refunds `reservation` when no result comes of it. */
+  async recognizeReserved(
+    key: AuthenticatedKey,
+    image: ImageBytes,
+    mode: OcrMode,
+    id: string,
+    reservation: Reservation,
+  ): Promise<OcrResultDto> {
+    const started = performance.now();
+    try {
+      const hit = await this.lookup(key, image, mode);
+      if (hit !== undefined) {
+        const totalMs = Math.round(performance.now() - started);
+        return publicResult(hit, id, true, { totalMs, queueMs: 0, inferenceMs: 0 });
+      }
+      const result = await this.worker.recognize(
+        { requestId: id.slice(0, WORKER_REQUEST_ID_MAX), image: image.bytes.toString('base64'), mode },
+        Date.now() + this.config.ocr.timeoutMs,
+      );
+      await this.remember(key, image, mode, result);
+      return publicResult(result, id, false, result.timing);
+    } catch (error) {
+      await this.refund(reservation);
+      throw error;
+    }
+  }
+
+  /**
+   * A result this key's lineage already paid for, for these bytes, this mode and the model the
+   * worker runs now. Unknown model (the worker has not answered yet): no lookup.
+   */
+  private async lookup(
+    key: AuthenticatedKey,
+    image: ImageBytes,
+    mode: OcrMode,
+  ): Promise<RecognizeResult | undefined> {
+    const model = this.worker.model;
+    if (!this.cache.enabled || model === undefined) {
+      return undefined;
+    }
+    let hit: RecognizeResult | undefined;
+    try {
+      hit = await this.cache.get(key.lineageId, image.sha256, mode, model);
+    } catch (error) {
+      this.logger.warn(`Results cache lookup failed (${errorType(error)}): treated as a miss.`);
+    }
+    this.metrics.cacheLookup(hit !== undefined);
+    return hit;
+  }
+
+  private async remember(
+    key: AuthenticatedKey,
+    image: ImageBytes,
+    mode: OcrMode,
+    result: RecognizeResult,
+  ): Promise<void> {
+    try {
+      await this.cache.set(key.lineageId, image.sha256, mode, result);
+    } catch (error) {
+      this.logger.warn(`Results cache write failed (${errorType(error)}).`);
+    }
+  }
+
+  /** A failed refund must not replace the error the client needs to see; it is logged instead. */
+  private async refund(reservation: Reservation): Promise<void> {
+    const units = reservation.outstanding;
+    try {
+      await reservation.refund();
+    } catch (error) {
+      this.logger.error(`Quota refund failed (${errorType(error)}): ${units} unit(s) stay counted.`);
+    }
+  }
+}
+
+/** The contract's result: the worker's answer with this request's id and whether it came from cache. */
+export function publicResult(
+  result: RecognizeResult,
+  id: string,
+  cached: boolean,
+  timing: RecognizeResult['timing'],
+): OcrResultDto {
+  return {
+    id,
+    text: result.text,
+    lines: result.lines,
+    ...(result.markdown === undefined ? {} : { markdown: result.markdown }),
+    width: result.width,
+    height: result.height,
+    model: result.model,
+    device: result.device,
+    cached,
+    timing,
+  };
+}
+
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : typeof error;
+}
