@@ -85,6 +85,18 @@ describe('loadWorkerConfig', () => {
     expect(config.logLevels).toContain('debug');
   });
 
+  it('should read numbers and levels the way the gateway does for the variables both share', () => {
+    const config = loadWorkerConfig(
+      { MAX_IMAGE_PIXELS: '40e6', MAX_BODY_BYTES: '1e6', LOG_LEVEL: 'silent' },
+      2,
+    );
+    expect(config).toMatchObject({
+      maxImagePixels: 40_000_000,
+      maxBufferSize: Math.ceil(1e6 / 3) * 4 + 64 * 1024,
+    });
+    expect(config.logLevels).toEqual([]);
+  });
+
   it('should size the transport frame for the largest body as base64', () => {
     const body = 16 * 1024 * 1024;
     const { maxBufferSize } = loadWorkerConfig({ MAX_BODY_BYTES: String(body) }, 2);
@@ -101,7 +113,8 @@ describe('loadWorkerConfig', () => {
     ['DET_LIMIT_SIDE_LEN', '1000'],
     ['USE_ANGLE_CLS', 'maybe'],
     ['MAX_IMAGE_PIXELS', '0'],
-    ['MAX_BODY_BYTES', '1.5'],
+    ['MAX_BODY_BYTES', '1024.5'],
+    ['MAX_IMAGE_PIXELS', '4e7x'],
     ['LOG_LEVEL', 'loud'],
     ['WORKER_HOST', 'evil host;'],
     ['OPTIMIZE_MODELS', 'fast'],

@@ -59,7 +59,9 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The JSON envelope around the base64 image (pattern, request id, mode, deadline, packet id). */
 const FRAME_ENVELOPE_CHARS = 64 * 1024;
 
+/** The gateway's (pino) level names, and Nest's, to the Nest levels they enable. */
 const LOG_LEVELS: Record<string, LogLevel[]> = {
+  silent: [],
   fatal: ['fatal'],
   error: ['fatal', 'error'],
   warn: ['fatal', 'error', 'warn'],
@@ -75,16 +77,14 @@ function raw(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
+/** Plain or scientific notation ('40e6'), as the gateway reads the variables both apps share. */
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const value = raw(env, name);
   if (value === undefined) {
     return fallback;
   }
-  if (!/^\d+$/.test(value)) {
-    throw new WorkerConfigError(name, `must be a whole number from ${min} to ${max}`);
-  }
   const parsed = Number(value);
-  if (parsed < min || parsed > max) {
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
     throw new WorkerConfigError(name, `must be a whole number from ${min} to ${max}`);
   }
   return parsed;
