@@ -1,0 +1,126 @@
+import { loadConfig } from '../config';
+import type { UsageService } from '../usage/usage.service';
+import { ResultCache } from './cache/result-cache';
+import type { ImageInputService } from './image-input';
+import { OcrBatchService } from './ocr-batch.service';
+import { OcrService } from './ocr.service';
+import {
+  counted,
+  FakeIntake,
+  FakeUsage,
+  FakeWorker,
+  TEST_KEY,
+  testMetrics,
+  workerResult,
+} from './testing/ocr-fakes';
+import type { OcrWorkerClient } from './worker/ocr-worker.client';
+
+describe(OcrBatchService.name, () => {
+  let usage: FakeUsage;
+  let worker: FakeWorker;
+  let metrics: ReturnType<typeof testMetrics>;
+
+  function service(
+    options: { limit?: number; worker?: FakeWorker; env?: NodeJS.ProcessEnv; intake?: FakeIntake } = {},
+  ): OcrBatchService {
+    usage = new FakeUsage(options.limit ?? 100);
+    worker = options.worker ?? new FakeWorker();
+    metrics = testMetrics();
+    const config = loadConfig(options.env ?? {}, '/');
+    const ocr = new OcrService(
+      (options.intake ?? new FakeIntake()) as unknown as ImageInputService,
+      usage as unknown as UsageService,
+      new ResultCache({ maxBytes: 1024 * 1024, ttlMs: 60_000 }),
+      worker as unknown as OcrWorkerClient,
+      metrics.metrics,
+      config,
+    );
+    return new OcrBatchService(ocr, usage as unknown as UsageService, metrics.metrics, config);
+  }
+
+  it('should answer every item in order with its id, an error for a bad one, and count only results', async () => {
+    const batch = service();
+    const answer = await batch.recognize(
+      TEST_KEY,
+      { images: [{ image: 'one', id: 'a' }, { image: 'bad-one', id: 'b' }, { image: 'two' }] },
+      'req_9',
+    );
+    expect(answer.results).toEqual([
+      { id: 'a', result: expect.objectContaining({ id: 'req_9.0', text: 'TOTAL 12.50', cached: false }) },
+      { id: 'b', error: { code: 'invalid_image', message: 'The image could not be read: it is damaged.' } },
+      { result: expect.objectContaining({ id: 'req_9.2' }) },
+    ]);
+    expect(usage.used).toBe(2);
+    await expect(counted(metrics.images, { endpoint: 'batch', outcome: 'ok' })).resolves.toBe(2);
+    await expect(counted(metrics.images, { endpoint: 'batch', outcome: 'invalid_image' })).resolves.toBe(1);
+  });
+
+  it('should give quota_exceeded to the item where the quota runs out and every later one, in item order', async () => {
+    // Later items finish their intake first (shorter sources read faster here): reservations must
+    // still follow the item order.
+    const intake = new FakeIntake((source) => source.length * 4);
+    const batch = service({ limit: 2, intake, env: { BATCH_CONCURRENCY: '5' } });
+    const answer = await batch.recognize(
+      TEST_KEY,
+      {
+        images: ['p', 'bad', 'q', 'r', 's'].map((image, i) => ({
+          image: image.repeat(5 - i),
+          id: String(i),
+        })),
+      },
+      'req_1',
+    );
+    expect(answer.results.map((r) => ('result' in r ? 'ok' : r.error.code))).toEqual([
+      'ok',
+      'invalid_image',
+      'ok',
+      'quota_exceeded',
+      'quota_exceeded',
+    ]);
+    expect(answer.results[3]).toMatchObject({ error: { retryAfter: 3600 } });
+    expect(usage.used).toBe(2);
+    expect(worker.calls).toHaveLength(2);
+  });
+
+  it('should refund the items the worker fails and keep the others', async () => {
+    const flaky = new FakeWorker((request) =>
+      request.requestId.endsWith('.1')
+        ? Promise.reject(Object.assign(new Error('boom'), { name: 'TypeError' }))
+        : Promise.resolve(workerResult()),
+    );
+    const batch = service({ worker: flaky });
+    jest.spyOn(batch['logger'], 'error').mockImplementation(() => undefined);
+    const answer = await batch.recognize(
+      TEST_KEY,
+      { images: [{ image: 'x' }, { image: 'y' }, { image: 'z' }] },
+      'req_2',
+    );
+    expect(answer.results[1]).toEqual({
+      error: { code: 'internal_error', message: expect.not.stringContaining('boom') },
+    });
+    expect(usage.used).toBe(2);
+  });
+
+  it('should keep at most BATCH_CONCURRENCY images in flight', async () => {
+    const slow = new FakeWorker(() => new Promise((resolve) => setTimeout(() => resolve(workerResult()), 5)));
+    const batch = service({ worker: slow, env: { BATCH_CONCURRENCY: '3' } });
+    const images = Array.from({ length: 16 }, (_, i) => ({ image: `image-${i}` }));
+    const answer = await batch.recognize(TEST_KEY, { images }, 'req_3');
+    expect(answer.results.every((r) => 'result' in r)).toBe(true);
+    expect(slow.peak).toBe(3);
+  });
+
+  it('should refuse more than BATCH_MAX images as a whole with 400 validation_failed', async () => {
+    const batch = service({ env: { BATCH_MAX: '2' } });
+    await expect(
+      batch.recognize(TEST_KEY, { images: [{ image: 'a' }, { image: 'b' }, { image: 'c' }] }, 'req_4'),
+    ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('at most 2') });
+    expect(usage.reservations).toBe(0);
+  });
+
+  it('should apply the batch mode to every image', async () => {
+    const batch = service();
+    await batch.recognize(TEST_KEY, { images: [{ image: 'a' }, { image: 'b' }], mode: 'markdown' }, 'req_5');
+    expect(worker.calls.map((c) => c.request.mode)).toEqual(['markdown', 'markdown']);
+  });
+});
