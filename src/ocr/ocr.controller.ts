@@ -52,7 +52,7 @@ export class OcrController {
       required: true,
       content: {
         'application/json': {
-          schema: { $ref: getSchemaPath(OcrRequestDto), required: ['image'] },
+          schema: { $ref: getSchemaPath(OcrRequestDto) },
           examples: {
             url: { summary: 'An https URL', value: { image: 'https://images.example.com/receipt.jpg' } },
             dataUri: {
@@ -75,7 +75,11 @@ export class OcrController {
       },
     },
   })
-  @ApiOkResponse({ type: OcrResultDto, headers: RATE_LIMIT_RESPONSE_HEADERS })
+  @ApiOkResponse({
+    type: OcrResultDto,
+    headers: RATE_LIMIT_RESPONSE_HEADERS,
+    description: 'The text of the image: `text`, `lines` with boxes, and `markdown` in markdown mode.',
+  })
   @ApiErrorResponses(
     'validation_failed',
     'payload_too_large',
@@ -117,7 +121,11 @@ export class OcrController {
       'order: when it runs out, that item and the later ones answer `quota_exceeded`. ' +
       `${ACCOUNTING} The whole JSON body is limited to MAX_BODY_BYTES (16 MiB).`,
   })
-  @ApiOkResponse({ type: OcrBatchResponseDto, headers: RATE_LIMIT_RESPONSE_HEADERS })
+  @ApiOkResponse({
+    type: OcrBatchResponseDto,
+    headers: RATE_LIMIT_RESPONSE_HEADERS,
+    description: 'One result or one error per image, in the order sent.',
+  })
   @ApiErrorResponses('validation_failed', 'payload_too_large', 'rate_limited', 'internal_error')
   recognizeBatch(
     @CurrentKey() key: AuthenticatedKey,

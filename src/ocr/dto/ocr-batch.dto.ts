@@ -11,6 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { ApiErrorCode } from '../../common/errors/api-error';
+import { API_ERROR_CODES } from '../../common/errors/error-catalogue';
 import { OCR_MODES, type OcrMode } from '../ocr-mode';
 import { OcrResultDto } from './ocr-result.dto';
 
@@ -61,6 +62,7 @@ export class OcrBatchRequestDto {
 
 export class OcrItemErrorDto {
   @ApiProperty({
+    enum: API_ERROR_CODES,
     description: 'The code the same failure has on `POST /api/v1/ocr`.',
     example: 'invalid_image',
   })
@@ -70,6 +72,7 @@ export class OcrItemErrorDto {
   message!: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Seconds to wait before retrying, for quota_exceeded and worker_overloaded.',
     example: 1,
   })

@@ -32,15 +32,25 @@ export class OcrLineDto {
 
 export class OcrTimingDto {
   @ApiProperty({
-    description: 'Time spent by the OCR worker on this image (0 for a cache hit: see `cached`).',
+    type: 'integer',
+    description:
+      'Time to produce this result: the worker’s total for this image, or the cache lookup for a hit (`cached`).',
     example: 1180,
   })
   totalMs!: number;
 
-  @ApiProperty({ description: 'Time the image waited for a free inference lane.', example: 12 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Time the image waited for a free inference lane.',
+    example: 12,
+  })
   queueMs!: number;
 
-  @ApiProperty({ description: 'Time of the models themselves.', example: 1150 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Time of the models themselves (0 for a cache hit).',
+    example: 1150,
+  })
   inferenceMs!: number;
 }
 
@@ -67,10 +77,18 @@ export class OcrResultDto {
   })
   markdown?: string;
 
-  @ApiProperty({ description: 'Image width in pixels, after EXIF orientation.', example: 1240 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Image width in pixels, after EXIF orientation.',
+    example: 1240,
+  })
   width!: number;
 
-  @ApiProperty({ description: 'Image height in pixels, after EXIF orientation.', example: 1754 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Image height in pixels, after EXIF orientation.',
+    example: 1754,
+  })
   height!: number;
 
   @ApiProperty({
