@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { RgbImage } from './decode';
-import { resizeWidth, rotate180 } from './crop';
+import { resizeWidth } from './crop';
 import { REC_TABLES, writeChw } from './tensor';
 
 /** The PaddleOCR angle classifier's input: 3 x 48 x 192. */
@@ -24,16 +24,17 @@ export function classifierBatch(lines: readonly RgbImage[]): Float32Array {
   return batch;
 }
 
-export interface OrientedLines {
-  lines: RgbImage[];
-  /** How many lines were found upside down and turned. */
-  turned: number;
-}
-
-/** Returns the lines with the upside-down ones (classified 180° with confidence) turned upright. */
-export async function orientLines(session: ort.InferenceSession, lines: RgbImage[]): Promise<OrientedLines> {
+/**
+ * Which lines the classifier takes for upside down (180° with PaddleOCR's confidence). The
+ * classifier sees each line squeezed to 192 pixels, so on long lines it errs; the caller should
+ * treat a flag as a suggestion to check, not as a verdict.
+ */
+export async function upsideDownSuspects(
+  session: ort.InferenceSession,
+  lines: readonly RgbImage[],
+): Promise<boolean[]> {
   if (lines.length === 0) {
-    return { lines, turned: 0 };
+    return [];
   }
   const input = classifierBatch(lines);
   const feeds = {
@@ -41,13 +42,5 @@ export async function orientLines(session: ort.InferenceSession, lines: RgbImage
   };
   const output = await session.run(feeds);
   const probs = output[session.outputNames[0]].data as Float32Array;
-  let turned = 0;
-  const oriented = lines.map((line, i) => {
-    if (probs[i * 2 + 1] > probs[i * 2] && probs[i * 2 + 1] >= CLS_THRESHOLD) {
-      turned++;
-      return rotate180(line);
-    }
-    return line;
-  });
-  return { lines: oriented, turned };
+  return lines.map((_, i) => probs[i * 2 + 1] > probs[i * 2] && probs[i * 2 + 1] >= CLS_THRESHOLD);
 }

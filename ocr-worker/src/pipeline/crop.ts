@@ -1,6 +1,6 @@
 import type { Quad } from '@app/contracts';
 import type { RgbImage } from './decode';
-import { Homography, applyHomography, rectToQuad } from './geometry/perspective';
+import { Homography, rectToQuad } from './geometry/perspective';
 import { quadSideLengths } from './geometry/min-area-rect';
 
 /** PaddleOCR turns a crop 90° when it is at least this much taller than wide (a vertical line). */
@@ -19,7 +19,7 @@ function supersampling(shrink: number): number {
  * along each axis that shrinks by k or more, so thin strokes do not alias away.
  */
 export function warpQuad(image: RgbImage, quad: Quad, outWidth: number, outHeight: number): RgbImage {
-  const m: Homography = rectToQuad(outWidth, outHeight, quad);
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8]: Homography = rectToQuad(outWidth, outHeight, quad);
   const sides = quadSideLengths(quad);
   const kx = supersampling(Math.max(sides.top, sides.bottom) / outWidth);
   const ky = supersampling(Math.max(sides.left, sides.right) / outHeight);
@@ -28,37 +28,44 @@ export function warpQuad(image: RgbImage, quad: Quad, outWidth: number, outHeigh
   const { data, width, height } = image;
   const maxX = width - 1;
   const maxY = height - 1;
-  const acc = [0, 0, 0];
+  // This loop runs for every sample of every line, so it stays free of allocations and calls.
   for (let oy = 0; oy < outHeight; oy++) {
     for (let ox = 0; ox < outWidth; ox++) {
-      acc[0] = acc[1] = acc[2] = 0;
+      let r = 0;
+      let g = 0;
+      let b = 0;
       for (let sy = 0; sy < ky; sy++) {
+        const v = oy + (sy + 0.5) / ky;
         for (let sx = 0; sx < kx; sx++) {
+          const u = ox + (sx + 0.5) / kx;
           // Output pixel centres map through the homography; the -0.5 returns to source pixel indices.
-          const [fx, fy] = applyHomography(m, ox + (sx + 0.5) / kx, oy + (sy + 0.5) / ky);
-          const x = Math.min(Math.max(fx - 0.5, 0), maxX);
-          const y = Math.min(Math.max(fy - 0.5, 0), maxY);
-          const x0 = Math.floor(x);
-          const y0 = Math.floor(y);
-          const x1 = Math.min(x0 + 1, maxX);
-          const y1 = Math.min(y0 + 1, maxY);
+          const w = m6 * u + m7 * v + m8;
+          const fx = (m0 * u + m1 * v + m2) / w - 0.5;
+          const fy = (m3 * u + m4 * v + m5) / w - 0.5;
+          const x = fx < 0 ? 0 : fx > maxX ? maxX : fx;
+          const y = fy < 0 ? 0 : fy > maxY ? maxY : fy;
+          const x0 = x | 0;
+          const y0 = y | 0;
+          const dx = x0 < maxX ? 3 : 0;
+          const dy = y0 < maxY ? width * 3 : 0;
           const ax = x - x0;
           const ay = y - y0;
-          const i00 = (y0 * width + x0) * 3;
-          const i01 = (y0 * width + x1) * 3;
-          const i10 = (y1 * width + x0) * 3;
-          const i11 = (y1 * width + x1) * 3;
-          for (let c = 0; c < 3; c++) {
-            const top = data[i00 + c] + (data[i01 + c] - data[i00 + c]) * ax;
-            const bottom = data[i10 + c] + (data[i11 + c] - data[i10 + c]) * ax;
-            acc[c] += top + (bottom - top) * ay;
-          }
+          const i = (y0 * width + x0) * 3;
+          const w00 = (1 - ax) * (1 - ay);
+          const w01 = ax * (1 - ay);
+          const w10 = (1 - ax) * ay;
+          const w11 = ax * ay;
+          r += data[i] * w00 + data[i + dx] * w01 + data[i + dy] * w10 + data[i + dy + dx] * w11;
+          g +=
+            data[i + 1] * w00 + data[i + dx + 1] * w01 + data[i + dy + 1] * w10 + data[i + dy + dx + 1] * w11;
+          b +=
+            data[i + 2] * w00 + data[i + dx + 2] * w01 + data[i + dy + 2] * w10 + data[i + dy + dx + 2] * w11;
         }
       }
       const o = (oy * outWidth + ox) * 3;
-      out[o] = Math.round(acc[0] / n);
-      out[o + 1] = Math.round(acc[1] / n);
-      out[o + 2] = Math.round(acc[2] / n);
+      out[o] = Math.round(r / n);
+      out[o + 1] = Math.round(g / n);
+      out[o + 2] = Math.round(b / n);
     }
   }
   return { data: out, width: outWidth, height: outHeight };

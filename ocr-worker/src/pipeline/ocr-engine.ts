@@ -4,8 +4,8 @@ import { Charset, loadCharset } from '../models/dictionary';
 import { ModelFiles, describeModels, resolveModelFiles } from '../models/model-files';
 import { optimizingPreparer } from '../models/optimized-models';
 import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/session-factory';
-import { orientLines } from './classify';
-import { cropTextLine } from './crop';
+import { upsideDownSuspects } from './classify';
+import { cropTextLine, rotate180 } from './crop';
 import { DB_DEFAULTS, DbOptions, boxesFromProbabilityMap } from './db-postprocess';
 import { decodeImage } from './decode';
 import { detectText } from './detect';
@@ -175,27 +175,37 @@ export class OcrEngine {
       const boxes = await timed('postprocess', () =>
         boxesFromProbabilityMap(map, decoded.width, decoded.height, this.tuning.db),
       );
-      let crops = await timed('crop', () => boxes.map((b) => cropTextLine(decoded, b.quad, REC_HEIGHT)));
-      let upsideDown = false;
-      if (this.sessions.cls) {
-        const cls = this.sessions.cls;
-        const oriented = await timed('classify', () => orientLines(cls, crops));
-        crops = oriented.lines;
-        upsideDown = oriented.turned * 2 > crops.length;
-      }
+      const crops = await timed('crop', () => boxes.map((b) => cropTextLine(decoded, b.quad, REC_HEIGHT)));
+      const cls = this.sessions.cls;
+      const suspects = cls ? await timed('classify', () => upsideDownSuspects(cls, crops)) : [];
       const lines: OcrLine[] = [];
+      let turned = 0;
       await timed('recognize', async () => {
         for (const [i, crop] of crops.entries()) {
-          const decodedLine = await recognizeLine(this.sessions.rec, crop, this.charset, this.tuning.spacing);
-          if (decodedLine.text.length > 0 && decodedLine.confidence >= this.tuning.minLineConfidence) {
+          let read = await recognizeLine(this.sessions.rec, crop, this.charset, this.tuning.spacing);
+          if (suspects[i]) {
+            // The classifier only suggests a turn; the recognizer's confidence either way decides it.
+            const flipped = await recognizeLine(
+              this.sessions.rec,
+              rotate180(crop),
+              this.charset,
+              this.tuning.spacing,
+            );
+            if (flipped.confidence > read.confidence) {
+              read = flipped;
+              turned++;
+            }
+          }
+          if (read.text.length > 0 && read.confidence >= this.tuning.minLineConfidence) {
             lines.push({
-              text: decodedLine.text,
-              confidence: Math.round(decodedLine.confidence * 1e4) / 1e4,
+              text: read.text,
+              confidence: Math.round(read.confidence * 1e4) / 1e4,
               box: boxes[i].quad,
             });
           }
         }
       });
+      const upsideDown = turned * 2 > crops.length;
       return await timed('layout', () => {
         const ordered = readingOrder(lines, upsideDown ? decoded : undefined);
         const result: EngineResult = {

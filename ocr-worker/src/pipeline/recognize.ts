@@ -38,6 +38,15 @@ export async function recognizeLine(
   };
   const output = (await session.run(feeds))[session.outputNames[0]];
   const [, steps, classes] = output.dims;
-  const tokens = greedyTokens(output.data as Float32Array, steps, classes, charset);
-  return tokensToLine(tokens, inferSpaces(tokens, line, input.width / steps, spacing));
+  const probs = output.data as Float32Array;
+  const tokens = greedyTokens(probs, steps, classes, charset);
+  if (charset.spaceIndex === undefined) {
+    return tokensToLine(tokens);
+  }
+  const spaceProbability = new Float32Array(steps);
+  for (let t = 0; t < steps; t++) {
+    spaceProbability[t] = probs[t * classes + charset.spaceIndex];
+  }
+  const spaces = inferSpaces(tokens, { spaceProbability, line, stepWidth: input.width / steps }, spacing);
+  return tokensToLine(tokens, spaces);
 }

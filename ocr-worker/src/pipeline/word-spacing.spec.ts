@@ -5,11 +5,10 @@ import { SPACING_DEFAULTS, blankColumns, inferSpaces, otsuThreshold, widestBlank
 const HEIGHT = 48;
 const STEP = 8;
 
+type Glyph = [number, number, string];
+
 /** A white 48-pixel line with black glyph blocks at [x0, x1), and the tokens a CTC model would give them. */
-function lineOf(
-  glyphs: Array<[number, number, string]>,
-  extra?: (img: RgbImage) => void,
-): { line: RgbImage; tokens: CtcToken[] } {
+function lineOf(glyphs: Glyph[], extra?: (img: RgbImage) => void): { line: RgbImage; tokens: CtcToken[] } {
   const width = Math.max(...glyphs.map((g) => g[1])) + 16;
   const line: RgbImage = { data: new Uint8Array(width * HEIGHT * 3).fill(255), width, height: HEIGHT };
   for (const [x0, x1, text] of glyphs) {
@@ -30,75 +29,69 @@ function lineOf(
 }
 
 /** Glyphs of the given widths separated by the given gaps, from x = 8. */
-function run(texts: string, widths: number[], gaps: number[]): Array<[number, number, string]> {
+function run(texts: string, widths: number[], gaps: number[]): Glyph[] {
   let x = 8;
   return [...texts].map((text, i) => {
-    const glyph: [number, number, string] = [x, x + widths[i], text];
+    const glyph: Glyph = [x, x + widths[i], text];
     x += widths[i] + (gaps[i] ?? 0);
     return glyph;
   });
 }
 
-function spaced(glyphs: Array<[number, number, string]>, extra?: (img: RgbImage) => void): string {
+/**
+ * Reads the glyphs with the recognizer's space probability set to `p` on the steps between the
+ * pairs listed in `spaceAfter` (token indices) and near zero elsewhere.
+ */
+function spaced(glyphs: Glyph[], spaceAfter: number[], p: number, extra?: (img: RgbImage) => void): string {
   const { line, tokens } = lineOf(glyphs, extra);
-  const flags = inferSpaces(tokens, line, STEP);
+  const spaceProbability = new Float32Array(Math.ceil(line.width / STEP)).fill(0.001);
+  for (const i of spaceAfter) {
+    spaceProbability.fill(p, tokens[i].end + 1, tokens[i + 1].start);
+  }
+  const flags = inferSpaces(tokens, { spaceProbability, line, stepWidth: STEP });
   return tokens.map((t, i) => (i > 0 && flags[i - 1] ? ' ' : '') + t.text).join('');
 }
 
+const TOTAL_12 = run('TOTAL12', [20, 24, 20, 24, 18, 14, 22], [4, 3, 4, 3, 18, 4]);
+
 describe(inferSpaces.name, () => {
-  it('should find the word space of proportional print', () => {
-    expect(spaced(run('TOTAL12', [20, 24, 20, 24, 18, 14, 22], [4, 3, 4, 3, 18, 4]))).toBe('TOTAL 12');
+  it('should put a space where the recognizer rated one likely, though below the blank', () => {
+    expect(spaced(TOTAL_12, [4], 0.2)).toBe('TOTAL 12');
+  });
+
+  it('should not put a space where the recognizer saw none, however wide the gap', () => {
+    expect(spaced(TOTAL_12, [4], 0.01)).toBe('TOTAL12');
   });
 
   it('should keep a letter-spaced heading whole but still split its words', () => {
-    expect(spaced(run('TOTAL', [20, 20, 20, 20, 20], [18, 18, 18, 18]))).toBe('TOTAL');
-    expect(spaced(run('TOTALCAB', [20, 20, 20, 20, 20, 20, 20, 20], [18, 18, 18, 18, 60, 18, 18]))).toBe(
-      'TOTAL CAB',
-    );
-  });
-
-  it('should not split fixed-pitch print around narrow glyphs, only at an empty cell', () => {
-    // 24-pixel cells; "1" and "." are 4 pixels wide in the middle of theirs.
-    const cell = (i: number, text: string, width: number): [number, number, string] => [
-      8 + i * 24 + (24 - width) / 2,
-      8 + i * 24 + (24 + width) / 2,
-      text,
-    ];
-    const glyphs = [
-      cell(0, 'A', 18),
-      cell(1, '1', 4),
-      cell(2, '.', 4),
-      cell(3, 'B', 18),
-      cell(5, 'C', 18),
-      cell(6, 'D', 18),
-      cell(7, 'E', 18),
-    ];
-    expect(spaced(glyphs)).toBe('A1.B CDE');
+    expect(spaced(run('TOTAL', [20, 20, 20, 20, 20], [18, 18, 18, 18]), [0, 1, 2, 3], 0.3)).toBe('TOTAL');
+    const heading = run('TOTALCAB', [20, 20, 20, 20, 20, 20, 20, 20], [18, 18, 18, 18, 60, 18, 18]);
+    expect(spaced(heading, [0, 1, 2, 3, 4, 5, 6], 0.3)).toBe('TOTAL CAB');
   });
 
   it('should not insert spaces between CJK characters', () => {
-    expect(spaced(run('中文字', [30, 30, 30], [30, 30]))).toBe('中文字');
+    expect(spaced(run('中文字', [30, 30, 30], [30, 30]), [0, 1], 0.5)).toBe('中文字');
   });
 
   it('should not add a space next to one the model predicted', () => {
     const glyphs = run('AB CD', [20, 20, 10, 20, 20], [3, 10, 10, 3]);
-    expect(spaced(glyphs)).toBe('AB CD');
+    expect(spaced(glyphs, [1, 2], 0.5)).toBe('AB CD');
   });
 
-  it('should ignore a rule under the text that stays out of the band', () => {
+  it('should see the gaps between words through an underline', () => {
     const underline = (img: RgbImage): void => {
-      for (const y of [45, 46]) {
+      for (const y of [36, 37, 38]) {
         img.data.fill(0, y * img.width * 3, (y + 1) * img.width * 3);
       }
     };
-    expect(spaced(run('TOTAL12', [20, 24, 20, 24, 18, 14, 22], [4, 3, 4, 3, 18, 4]), underline)).toBe(
-      'TOTAL 12',
-    );
+    const line = run('ABCDEFGH', [20, 20, 20, 20, 20, 20, 20, 20], [2, 2, 2, 16, 2, 2, 2]);
+    expect(spaced(line, [1, 3, 5], 0.3, underline)).toBe('ABCD EFGH');
   });
 
   it('should answer nothing for fewer than two tokens', () => {
     const { line, tokens } = lineOf([[8, 20, 'A']]);
-    expect(inferSpaces(tokens, line, STEP, SPACING_DEFAULTS)).toEqual([]);
+    const evidence = { spaceProbability: new Float32Array(5), line, stepWidth: STEP };
+    expect(inferSpaces(tokens, evidence, SPACING_DEFAULTS)).toEqual([]);
   });
 });
 
@@ -108,6 +101,15 @@ describe(blankColumns.name, () => {
     line.data.fill(0, (20 * line.width + 12) * 3, (20 * line.width + 13) * 3);
     const blank = blankColumns(line, [0, 1]);
     expect(Array.from(blank.subarray(0, 14))).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('should erase a rule that runs through the band', () => {
+    const { line } = lineOf(run('AB', [10, 10], [20]), (img) => {
+      img.data.fill(0, 24 * img.width * 3, 25 * img.width * 3);
+    });
+    const blank = blankColumns(line, [0, 1]);
+    expect(blank[25]).toBe(1);
+    expect(blank[10]).toBe(0);
   });
 
   it('should find no blank column, and so no evidence, in a crop without contrast', () => {
@@ -124,6 +126,13 @@ describe(otsuThreshold.name, () => {
     const t = otsuThreshold(histogram, 400)!;
     expect(t).toBeGreaterThanOrEqual(30);
     expect(t).toBeLessThan(220);
+  });
+
+  it('should find no threshold without contrast', () => {
+    const histogram = new Uint32Array(256);
+    histogram[120] = 50;
+    histogram[140] = 50;
+    expect(otsuThreshold(histogram, 100)).toBeUndefined();
   });
 });
 
