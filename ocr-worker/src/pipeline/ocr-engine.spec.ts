@@ -135,6 +135,27 @@ describe(OcrEngine.name, () => {
     }
   });
 
+  it('should keep the word spaces of proportional print and not split letter-spaced headings', async () => {
+    const line = (y: number, size: number, spacing: number, family: string, text: string): string =>
+      `<text x="30" y="${y}" font-family="${family}" font-size="${size}" letter-spacing="${spacing}" fill="#000">${text}</text>`;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1100" height="330">
+      <rect width="100%" height="100%" fill="#fff"/>
+      ${line(80, 48, 20, 'DejaVu Sans', 'TOTAL')}
+      ${line(170, 36, 16, 'DejaVu Serif', 'INVOICE SUMMARY')}
+      ${line(260, 36, 0, 'DejaVu Serif', 'The quick brown fox jumps over the lazy dog')}
+    </svg>`;
+    const result = await engine.recognize(await sharp(Buffer.from(svg)).png().toBuffer(), 'text');
+    expect(result.text).toBe('TOTAL\nINVOICE SUMMARY\nThe quick brown fox jumps over the lazy dog');
+  });
+
+  it('should answer an empty result for a page without text', async () => {
+    const blank = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    const result = await engine.recognize(blank, 'markdown');
+    expect(result).toMatchObject({ text: '', lines: [], markdown: '', width: 400, height: 300 });
+  });
+
   it('should add markdown in markdown mode', async () => {
     const result = await engine.recognize(png, 'markdown');
     expect(result.markdown).toContain('TOTAL 12.50');

@@ -4,17 +4,19 @@ import { Charset, loadCharset } from '../models/dictionary';
 import { ModelFiles, describeModels, resolveModelFiles } from '../models/model-files';
 import { optimizingPreparer } from '../models/optimized-models';
 import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/session-factory';
-import { upsideDownSuspects } from './classify';
-import { cropTextLine, rotate180 } from './crop';
-import { DB_DEFAULTS, DbOptions, boxesFromProbabilityMap } from './db-postprocess';
+import { CLS_HEIGHT, CLS_WIDTH, upsideDownSuspects } from './classify';
+import { cropTextLine } from './crop';
+import { boxesFromProbabilityMap } from './db-postprocess';
 import { decodeImage } from './decode';
 import { detectText } from './detect';
 import { joinText, readingOrder, toMarkdown } from './layout';
 import { OcrError } from './ocr-error';
-import { REC_HEIGHT, recognizeLine } from './recognize';
-import { SPACING_DEFAULTS, SpacingOptions } from './word-spacing';
+import { PipelineTuning, TuningOverrides, resolveTuning } from './pipeline-tuning';
+import { REC_HEIGHT, recognizeUpright } from './recognize';
 
 export { OcrError } from './ocr-error';
+export { PIPELINE_DEFAULTS, resolveTuning } from './pipeline-tuning';
+export type { PipelineTuning, TuningOverrides } from './pipeline-tuning';
 
 export interface EngineLogger {
   log(msg: string): void;
@@ -45,33 +47,6 @@ export interface EngineOptions {
   prepareModel?: ModelPreparer;
   /** Post-processing knobs; the defaults are PaddleOCR's published ones plus measured spacing. */
   tuning?: TuningOverrides;
-}
-
-export interface PipelineTuning {
-  db: DbOptions;
-  spacing: SpacingOptions;
-  /** PaddleOCR's drop_score: lines recognised with less mean confidence are noise (stamps, smudges). */
-  minLineConfidence: number;
-}
-
-export const PIPELINE_DEFAULTS: PipelineTuning = {
-  db: DB_DEFAULTS,
-  spacing: SPACING_DEFAULTS,
-  minLineConfidence: 0.5,
-};
-
-export interface TuningOverrides {
-  db?: Partial<DbOptions>;
-  spacing?: Partial<SpacingOptions>;
-  minLineConfidence?: number;
-}
-
-export function resolveTuning(overrides: TuningOverrides = {}): PipelineTuning {
-  return {
-    db: { ...PIPELINE_DEFAULTS.db, ...overrides.db },
-    spacing: { ...PIPELINE_DEFAULTS.spacing, ...overrides.spacing },
-    minLineConfidence: overrides.minLineConfidence ?? PIPELINE_DEFAULTS.minLineConfidence,
-  };
 }
 
 export interface StageTimings {
@@ -130,7 +105,7 @@ export class OcrEngine {
         logger: options.logger,
       },
     );
-    const classCount = await warmUp(sessions.rec, sessions.det);
+    const classCount = await warmUp(sessions);
     const charset = loadCharset(files.dict, classCount);
     const engine = new OcrEngine(
       sessions,
@@ -182,26 +157,17 @@ export class OcrEngine {
       let turned = 0;
       await timed('recognize', async () => {
         for (const [i, crop] of crops.entries()) {
-          let read = await recognizeLine(this.sessions.rec, crop, this.charset, this.tuning.spacing);
-          if (suspects[i]) {
-            // The classifier only suggests a turn; the recognizer's confidence either way decides it.
-            const flipped = await recognizeLine(
-              this.sessions.rec,
-              rotate180(crop),
-              this.charset,
-              this.tuning.spacing,
-            );
-            if (flipped.confidence > read.confidence) {
-              read = flipped;
-              turned++;
-            }
-          }
+          const read = await recognizeUpright(
+            this.sessions.rec,
+            crop,
+            suspects[i] ?? false,
+            this.charset,
+            this.tuning.spacing,
+          );
+          turned += read.turned ? 1 : 0;
           if (read.text.length > 0 && read.confidence >= this.tuning.minLineConfidence) {
-            lines.push({
-              text: read.text,
-              confidence: Math.round(read.confidence * 1e4) / 1e4,
-              box: boxes[i].quad,
-            });
+            const confidence = Math.round(read.confidence * 1e4) / 1e4;
+            lines.push({ text: read.text, confidence, box: boxes[i].quad });
           }
         }
       });
@@ -241,17 +207,16 @@ export class OcrEngine {
  * One tiny run per model: the first inference allocates its buffers, which should not land on the
  * first request. The recognizer's class count checks the dictionary against the model.
  */
-async function warmUp(rec: ort.InferenceSession, det: ort.InferenceSession): Promise<number> {
-  const recOut = await rec.run({
-    [rec.inputNames[0]]: new ort.Tensor('float32', new Float32Array(3 * REC_HEIGHT * 32), [
-      1,
-      3,
-      REC_HEIGHT,
-      32,
-    ]),
+async function warmUp(sessions: Sessions): Promise<number> {
+  const zeros = (session: ort.InferenceSession, shape: number[]): Record<string, ort.Tensor> => ({
+    [session.inputNames[0]]: new ort.Tensor(
+      'float32',
+      new Float32Array(shape.reduce((a, b) => a * b)),
+      shape,
+    ),
   });
-  await det.run({
-    [det.inputNames[0]]: new ort.Tensor('float32', new Float32Array(3 * 32 * 32), [1, 3, 32, 32]),
-  });
-  return recOut[rec.outputNames[0]].dims[2];
+  await sessions.det.run(zeros(sessions.det, [1, 3, 32, 32]));
+  await sessions.cls?.run(zeros(sessions.cls, [1, 3, CLS_HEIGHT, CLS_WIDTH]));
+  const rec = await sessions.rec.run(zeros(sessions.rec, [1, 3, REC_HEIGHT, 32]));
+  return rec[sessions.rec.outputNames[0]].dims[2];
 }

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { Charset } from '../models/dictionary';
+import { rotate180 } from './crop';
 import type { RgbImage } from './decode';
 import { DecodedLine, greedyTokens, tokensToLine } from './ctc-decode';
 import { REC_TABLES, writeChw } from './tensor';
@@ -49,4 +50,24 @@ export async function recognizeLine(
   }
   const spaces = inferSpaces(tokens, { spaceProbability, line, stepWidth: input.width / steps }, spacing);
   return tokensToLine(tokens, spaces);
+}
+
+/**
+ * Recognises a line, and when the angle classifier suspects it lies upside down, also the line
+ * turned 180°: the classifier only suggests a turn (it misjudges long lines, which it sees squeezed),
+ * and the recognizer's confidence either way decides it.
+ */
+export async function recognizeUpright(
+  session: ort.InferenceSession,
+  line: RgbImage,
+  suspectUpsideDown: boolean,
+  charset: Charset,
+  spacing: SpacingOptions,
+): Promise<DecodedLine & { turned: boolean }> {
+  const asIs = await recognizeLine(session, line, charset, spacing);
+  if (!suspectUpsideDown) {
+    return { ...asIs, turned: false };
+  }
+  const turned = await recognizeLine(session, rotate180(line), charset, spacing);
+  return turned.confidence > asIs.confidence ? { ...turned, turned: true } : { ...asIs, turned: false };
 }
