@@ -47,6 +47,16 @@ export class WorkerTcpClient extends ClientTCP {
     return socket;
   }
 
+  /**
+   * Drops the current connection, for a worker that stopped answering on it (a frozen process, a
+   * host gone without closing): requests still waiting on it fail with "Connection closed" and the
+   * next `send` dials afresh, which the connect timeout bounds. Destroying (not ending) the socket
+   * lets ClientTCP's own close handler forget it before anything else can use it.
+   */
+  dropConnection(): void {
+    this.socket?.netSocket.destroy();
+  }
+
   /** ClientTCP logs the error object with its stack; a code is all an operator needs here. */
   override handleError(error: unknown): void {
     const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;

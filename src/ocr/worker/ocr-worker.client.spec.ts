@@ -1,8 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { NEVER, Observable, of, throwError } from 'rxjs';
 import { OcrPatterns, type RecognizeRequest } from '@app/contracts';
 import { ApiError } from '../../common/errors/api-error';
 import { loadConfig } from '../../config';
+import { WorkerTcpClient } from '../../ocr-client/worker-tcp.client';
 import { counted, testMetrics, workerResult } from '../testing/ocr-fakes';
 import { OcrWorkerClient } from './ocr-worker.client';
 
@@ -33,6 +35,8 @@ const refused = (): Observable<never> =>
 
 describe(OcrWorkerClient.name, () => {
   const config = loadConfig({}, '/');
+
+  afterEach(() => jest.restoreAllMocks());
 
   function create(replies: Reply[]) {
     const { client, sent } = scriptedClient(replies);
@@ -120,5 +124,32 @@ describe(OcrWorkerClient.name, () => {
     await worker.recognize(request, Date.now() + 5000).catch(() => undefined);
     await expect(counted(workerDuration, { outcome: 'ok' })).resolves.toBe(1);
     await expect(counted(workerDuration, { outcome: 'worker_unavailable' })).resolves.toBe(1);
+  });
+
+  describe('after a deadline passed', () => {
+    function tcpClient(health: Reply) {
+      const client = new WorkerTcpClient({ host: '127.0.0.1', port: 1, connectTimeoutMs: 100 });
+      const drop = jest.spyOn(client, 'dropConnection').mockImplementation(() => undefined);
+      const replies: Reply[] = [() => NEVER, health];
+      jest.spyOn(client, 'send').mockImplementation(() => (replies.shift() as Reply)() as Observable<never>);
+      const { metrics } = testMetrics();
+      const worker = new OcrWorkerClient(client, metrics, loadConfig({ HEALTH_TIMEOUT_MS: '100' }, '/'));
+      return { worker, drop };
+    }
+
+    it('should drop the connection when the worker leaves a health probe unanswered too', async () => {
+      jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const { worker, drop } = tcpClient(() => NEVER);
+      await expect(worker.recognize(request, Date.now() + 30)).rejects.toMatchObject({ code: 'timeout' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(drop).toHaveBeenCalledTimes(1);
+    });
+
+    it('should keep the connection when the worker answers the probe: it is slow, not gone', async () => {
+      const { worker, drop } = tcpClient(() => of({ status: 'ok', model: 'm' }));
+      await expect(worker.recognize(request, Date.now() + 30)).rejects.toMatchObject({ code: 'timeout' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(drop).not.toHaveBeenCalled();
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import {
@@ -9,6 +9,7 @@ import {
   type WorkerHealth,
 } from '@app/contracts';
 import { AppConfig } from '../../config';
+import { WorkerTcpClient } from '../../ocr-client/worker-tcp.client';
 import { OcrMetrics } from '../metrics/ocr-metrics';
 import { isConnectionError, timeoutError, toWorkerApiError } from './worker-errors';
 
@@ -20,7 +21,8 @@ export const MODEL_REFRESH_MS = 30_000;
  * deadline to the worker (which drops the job unstarted once it passes) and waits for it no
  * longer than that. A connection failure (refused, reset, closed, or not established within
  * WORKER_CONNECT_TIMEOUT_MS) is retried once on a fresh connection: the usual cause is a worker
- * restart, after which the old socket is dead and a new one works. Failures come out as the
+ * restart, after which the old socket is dead and a new one works. A deadline that passes without
+ * an answer is checked with a health probe (see checkConnection). Failures come out as the
  * contract's errors (see worker-errors.ts).
  *
  * It also knows the model the worker runs (from each result and a periodic health probe), which
@@ -28,8 +30,10 @@ export const MODEL_REFRESH_MS = 30_000;
  */
 @Injectable()
 export class OcrWorkerClient implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(OcrWorkerClient.name);
   private knownModel?: string;
   private refreshTimer?: NodeJS.Timeout;
+  private checking = false;
 
   constructor(
     @Inject(OCR_WORKER_CLIENT) private readonly client: ClientProxy,
@@ -67,8 +71,42 @@ export class OcrWorkerClient implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       const failure = toWorkerApiError(error);
       done(failure.code);
+      if (error instanceof Error && error.name === 'TimeoutError') {
+        void this.checkConnection();
+      }
       throw failure;
     }
+  }
+
+  /**
+   * After a deadline passed: a worker that also leaves a health probe unanswered is not slow but
+   * unreachable on this connection (frozen, or its host gone without closing the socket, which TCP
+   * notices only after many minutes). Its connection is dropped so that later requests dial afresh
+   * instead of each waiting out its deadline on a dead socket.
+   */
+  private async checkConnection(): Promise<void> {
+    if (this.checking || !(this.client instanceof WorkerTcpClient)) {
+      return;
+    }
+    this.checking = true;
+    try {
+      await this.probe();
+    } catch (error) {
+      if (error instanceof Error && error.name === 'TimeoutError') {
+        this.logger.warn('The OCR worker left a health probe unanswered after a timeout: reconnecting.');
+        this.client.dropConnection();
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private probe(): Promise<WorkerHealth> {
+    return firstValueFrom(
+      this.client
+        .send<WorkerHealth, Record<string, never>>(OcrPatterns.health, {})
+        .pipe(timeout(this.config.worker.healthTimeoutMs)),
+    );
   }
 
   private async sendWithRetry(request: RecognizeRequest): Promise<RecognizeResult> {
@@ -95,12 +133,7 @@ export class OcrWorkerClient implements OnModuleInit, OnModuleDestroy {
   /** A failed probe changes nothing: the last known model stays valid until a result says otherwise. */
   private async refreshModel(): Promise<void> {
     try {
-      const health = await firstValueFrom(
-        this.client
-          .send<WorkerHealth, Record<string, never>>(OcrPatterns.health, {})
-          .pipe(timeout(this.config.worker.healthTimeoutMs)),
-      );
-      this.knownModel = health.model;
+      this.knownModel = (await this.probe()).model;
     } catch {
       // Unreachable or slow: recognize calls report that themselves.
     }
