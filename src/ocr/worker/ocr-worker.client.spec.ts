@@ -131,7 +131,7 @@ describe(OcrWorkerClient.name, () => {
       const client = new WorkerTcpClient({ host: '127.0.0.1', port: 1, connectTimeoutMs: 100 });
       const drop = jest.spyOn(client, 'dropConnection').mockImplementation(() => undefined);
       const replies: Reply[] = [() => NEVER, health];
-      jest.spyOn(client, 'send').mockImplementation(() => (replies.shift() as Reply)() as Observable<never>);
+      jest.spyOn(client, 'send').mockImplementation(() => (replies.shift() as Reply)());
       const { metrics } = testMetrics();
       const worker = new OcrWorkerClient(client, metrics, loadConfig({ HEALTH_TIMEOUT_MS: '100' }, '/'));
       return { worker, drop };
