@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
@@ -23,6 +24,8 @@ async function bootstrap(config: WorkerConfig): Promise<void> {
 }
 
 function main(): void {
+  // Lane threads created from here on get gc(): they free a large image's memory right after it.
+  setFlagsFromString('--expose-gc');
   let config: WorkerConfig;
   try {
     config = loadWorkerConfig();

@@ -38,6 +38,7 @@ describe('loadWorkerConfig', () => {
       detLimitSideLen: 960,
       useAngleCls: true,
       maxImagePixels: 40_000_000,
+      maxInflightPixels: 40_000_000,
       maxBufferSize: Math.ceil((16 * 1024 * 1024) / 3) * 4 + 64 * 1024,
       shutdownGraceMs: 10_000,
       logLevels: ['fatal', 'error', 'warn', 'log'],
@@ -60,6 +61,7 @@ describe('loadWorkerConfig', () => {
         DET_LIMIT_SIDE_LEN: '1280',
         USE_ANGLE_CLS: 'false',
         MAX_IMAGE_PIXELS: '1000',
+        WORKER_MAX_INFLIGHT_PIXELS: '5000',
         MAX_BODY_BYTES: '3072',
         WORKER_SHUTDOWN_GRACE_MS: '0',
         LOG_LEVEL: 'debug',
@@ -78,6 +80,7 @@ describe('loadWorkerConfig', () => {
       detLimitSideLen: 1280,
       useAngleCls: false,
       maxImagePixels: 1000,
+      maxInflightPixels: 5000,
       maxBufferSize: 4096 + 64 * 1024,
       shutdownGraceMs: 0,
       cores: 8,
@@ -92,6 +95,7 @@ describe('loadWorkerConfig', () => {
     );
     expect(config).toMatchObject({
       maxImagePixels: 40_000_000,
+      maxInflightPixels: 40_000_000,
       maxBufferSize: Math.ceil(1e6 / 3) * 4 + 64 * 1024,
     });
     expect(config.logLevels).toEqual([]);
@@ -118,6 +122,7 @@ describe('loadWorkerConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['WORKER_HOST', 'evil host;'],
     ['OPTIMIZE_MODELS', 'fast'],
+    ['WORKER_MAX_INFLIGHT_PIXELS', '0'],
   ])('should refuse %s=%s with an error that names the variable', (variable, value) => {
     const error = failure({ [variable]: value });
     expect(error.variable).toBe(variable);

@@ -34,6 +34,8 @@ export interface WorkerConfig {
   detLimitSideLen: number;
   useAngleCls: boolean;
   maxImagePixels: number;
+  /** Decoded pixels in flight across the lanes: bounds the memory that large scans take together. */
+  maxInflightPixels: number;
   /** The largest TCP frame the transport accepts, in characters: MAX_BODY_BYTES as base64 plus room. */
   maxBufferSize: number;
   /** How long a shutdown waits for accepted jobs before failing them. */
@@ -179,6 +181,7 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     detLimitSideLen,
     useAngleCls: boolean(env, 'USE_ANGLE_CLS', true),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
+    maxInflightPixels: integer(env, 'WORKER_MAX_INFLIGHT_PIXELS', 40_000_000, 1, 100_000_000_000),
     maxBufferSize: Math.ceil(maxBodyBytes / 3) * 4 + FRAME_ENVELOPE_CHARS,
     shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     logLevels: LOG_LEVELS[logLevel],

@@ -16,6 +16,7 @@ export async function startOcrScheduler(config: WorkerConfig, logger: Logger): P
   let device: OcrDevice = config.device;
   const scheduler = new OcrScheduler({
     maxQueue: config.maxQueue,
+    maxInflightPixels: config.maxInflightPixels,
     laneCount: (found) => laneCount(config, found),
     logger,
     createLane: async (id) => {

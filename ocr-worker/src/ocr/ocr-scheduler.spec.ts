@@ -224,6 +224,36 @@ describe(OcrScheduler.name, () => {
     await expect(patient).resolves.toBe('resolved');
   });
 
+  it('should let large images take turns while small ones share the lanes, in arrival order', async () => {
+    const s = scheduler({ maxQueue: 4, maxInflightPixels: 10 });
+    await s.start();
+    const deadline = Date.now() + 60_000;
+    void s.submit(task('big-1'), deadline, 8);
+    void s.submit(task('big-2'), deadline, 8);
+    void s.submit(task('small'), deadline, 1);
+    expect(s.health()).toMatchObject({ inFlight: 1, queueDepth: 2 });
+    expect(lanes[1].runs).toHaveLength(0);
+
+    lanes[0].finish();
+    await flush();
+    const running = lanes.flatMap((lane) => lane.runs.map((run) => run.task.requestId)).sort();
+    expect(running).toEqual(['big-2', 'small']);
+    expect(s.health()).toMatchObject({ inFlight: 2, queueDepth: 0 });
+  });
+
+  it('should run an image larger than the whole budget on its own', async () => {
+    const s = scheduler({ maxInflightPixels: 10 });
+    await s.start();
+    const deadline = Date.now() + 60_000;
+    const huge = s.submit(task('huge'), deadline, 50);
+    void s.submit(task('small'), deadline, 1);
+    expect(s.health()).toMatchObject({ inFlight: 1, queueDepth: 1 });
+    lanes[0].finish('huge done');
+    await expect(huge).resolves.toMatchObject({ output: { text: 'huge done' } });
+    await flush();
+    expect(s.health()).toMatchObject({ inFlight: 1, queueDepth: 0 });
+  });
+
   it('should fail the job of a crashed lane with internal_error and start a replacement', async () => {
     const s = scheduler();
     await s.start();

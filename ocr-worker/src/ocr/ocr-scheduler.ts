@@ -19,6 +19,11 @@ export interface SchedulerOptions {
    * its lane is stopped and replaced: a pathological image must not hold a lane forever.
    */
   overrunGraceMs?: number;
+  /**
+   * Decoded pixels allowed in flight across the lanes: an image's working memory grows with its
+   * pixels, so large scans take turns while small images share the lanes. One job always runs.
+   */
+  maxInflightPixels?: number;
 }
 
 export interface ScheduledResult {
@@ -30,6 +35,7 @@ export interface ScheduledResult {
 
 interface Job {
   task: LaneTask;
+  pixels: number;
   deadline: number;
   enqueuedAt: number;
   settled: boolean;
@@ -63,6 +69,7 @@ export class OcrScheduler {
   private identity?: { device: DeviceKind; model: string };
   private nextLaneId = 0;
   private respawnFailures = 0;
+  private inflightPixels = 0;
   private draining = false;
   private closed = false;
   private quiet?: () => void;
@@ -91,7 +98,8 @@ export class OcrScheduler {
     }
   }
 
-  submit(task: LaneTask, deadline: number): Promise<ScheduledResult> {
+  /** `pixels`: the image's declared size, 0 when unknown or when the engine will refuse it unread. */
+  submit(task: LaneTask, deadline: number, pixels = 0): Promise<ScheduledResult> {
     if (this.draining || this.closed) {
       return Promise.reject(WorkerErrors.shuttingDown());
     }
@@ -99,12 +107,13 @@ export class OcrScheduler {
     if (deadline <= now) {
       return Promise.reject(WorkerErrors.timeout());
     }
-    const lane = this.takeIdleLane();
+    // Arrival order is kept: a job never overtakes one that waits for memory.
+    const lane = this.queue.length === 0 && this.fits(pixels) ? this.takeIdleLane() : undefined;
     if (!lane && this.queue.length >= this.options.maxQueue) {
       return Promise.reject(WorkerErrors.overloaded());
     }
     return new Promise<ScheduledResult>((resolve, reject) => {
-      const job: Job = { task, deadline, enqueuedAt: now, settled: false, resolve, reject };
+      const job: Job = { task, pixels, deadline, enqueuedAt: now, settled: false, resolve, reject };
       if (lane) {
         this.dispatch(lane, job);
         return;
@@ -210,6 +219,11 @@ export class OcrScheduler {
     this.respawnTimers.add(timer);
   }
 
+  private fits(pixels: number): boolean {
+    const budget = this.options.maxInflightPixels ?? Number.POSITIVE_INFINITY;
+    return this.busy.size === 0 || this.inflightPixels + pixels <= budget;
+  }
+
   private takeIdleLane(): InferenceLane | undefined {
     let lane = this.idle.shift();
     while (lane && !lane.alive) {
@@ -221,6 +235,7 @@ export class OcrScheduler {
   private dispatch(lane: InferenceLane, job: Job): void {
     clearTimeout(job.timer);
     this.busy.set(lane, job);
+    this.inflightPixels += job.pixels;
     const now = this.now();
     const queueMs = now - job.enqueuedAt;
     job.timer = later(
@@ -241,6 +256,7 @@ export class OcrScheduler {
       .finally(() => {
         clearTimeout(job.timer);
         this.busy.delete(lane);
+        this.inflightPixels -= job.pixels;
         if (this.live.has(lane) && lane.alive) {
           this.idle.push(lane);
         }
@@ -256,7 +272,7 @@ export class OcrScheduler {
         this.settle(job, WorkerErrors.timeout());
         continue;
       }
-      const lane = this.takeIdleLane();
+      const lane = this.fits(job.pixels) ? this.takeIdleLane() : undefined;
       if (!lane) {
         break;
       }

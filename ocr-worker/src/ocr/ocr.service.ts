@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import type { RecognizeResult, WorkerHealth } from '@app/contracts';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
+import { declaredPixels } from './declared-pixels';
 import { OcrScheduler } from './ocr-scheduler';
 import { decodeImage, parseRecognizeRequest } from './recognize-request';
 import { toRpcException, WorkerError } from './worker-error';
@@ -26,9 +27,13 @@ export class OcrService implements BeforeApplicationShutdown {
         throw new WorkerError('invalid_image', 'The image is empty.');
       }
       const bytes = image.byteLength;
+      const pixels = await declaredPixels(new Uint8Array(image));
+      // An image over the limit is refused from its header in the lane: it decodes nothing.
+      const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
       const { output, queueMs, device, model } = await this.scheduler.submit(
         { requestId, image, mode: request.mode },
         request.deadline,
+        workingPixels,
       );
       const totalMs = Math.round(performance.now() - receivedAt);
       const stages = Object.entries(output.stageMs)
