@@ -133,7 +133,8 @@ describe(OcrWorkerClient.name, () => {
       const replies: Reply[] = [() => NEVER, health];
       jest.spyOn(client, 'send').mockImplementation(() => (replies.shift() as Reply)());
       const { metrics } = testMetrics();
-      const worker = new OcrWorkerClient(client, metrics, loadConfig({ HEALTH_TIMEOUT_MS: '100' }, '/'));
+      const proxy = client as unknown as ClientProxy;
+      const worker = new OcrWorkerClient(proxy, metrics, loadConfig({ HEALTH_TIMEOUT_MS: '100' }, '/'));
       return { worker, drop };
     }
 
