@@ -181,6 +181,10 @@ describe('OCR API (real gateways, worker, Postgres and Redis)', () => {
       });
       expect(modeWins.status).toBe(200);
       expect(modeWins.body.markdown).toBeUndefined();
+
+      const nullMode = await postJson(gateway.url, key, { image: b64(invoice), mode: null, prompt: null });
+      expect(nullMode.status).toBe(200);
+      expect(nullMode.body.markdown).toBeUndefined();
     });
 
     it('should answer a repeated image from cache, fast, costing one unit', async () => {
@@ -237,6 +241,7 @@ describe('OCR API (real gateways, worker, Postgres and Redis)', () => {
   describe('errors', () => {
     it.each([
       ['no image', {}, /image is required/],
+      ['a null image', { image: null, mode: null }, /image is required/],
       ['a mode outside text, lines, markdown', { image: 'aGVsbG8=', mode: 'html' }, /mode must be one of/],
       ['a prompt over 2000 characters', { image: 'aGVsbG8=', prompt: 'x'.repeat(2001) }, /prompt/],
       ['an unknown field', { image: 'aGVsbG8=', language: 'en' }, /language should not exist/],

@@ -30,6 +30,11 @@ describe(imageSourceOf.name, () => {
     expect(error.message).toMatch(/image is required/);
   });
 
+  it('should take JSON null as no image', () => {
+    expect(() => imageSourceOf(null, undefined)).toThrow(/image is required/);
+    expect(imageSourceOf(null, file)).toEqual({ kind: 'upload', file });
+  });
+
   it('should refuse a file and an image string together', () => {
     expect(() => imageSourceOf('aGVsbG8=', file)).toThrow(/not both/);
   });

@@ -8,8 +8,13 @@ export type ImageSource =
   | { readonly kind: 'inline'; readonly value: string };
 
 /** Exactly one image per request: a file field `image`, or an `image` string (URL, data: URI, base64). */
-export function imageSourceOf(image: string | undefined, file: UploadedImage | undefined): ImageSource {
-  if (file !== undefined && image !== undefined) {
+export function imageSourceOf(
+  image: string | null | undefined,
+  file: UploadedImage | undefined,
+): ImageSource {
+  // JSON null passes the optional-field validation: it means "not given", like an absent field.
+  const given = image !== undefined && image !== null;
+  if (file !== undefined && given) {
     throw new ApiError(
       HttpStatus.BAD_REQUEST,
       'validation_failed',
@@ -19,7 +24,7 @@ export function imageSourceOf(image: string | undefined, file: UploadedImage | u
   if (file !== undefined) {
     return { kind: 'upload', file };
   }
-  if (image === undefined) {
+  if (!given) {
     throw new ApiError(
       HttpStatus.BAD_REQUEST,
       'validation_failed',

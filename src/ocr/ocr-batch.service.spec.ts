@@ -42,7 +42,13 @@ describe(OcrBatchService.name, () => {
     const batch = service();
     const answer = await batch.recognize(
       TEST_KEY,
-      { images: [{ image: 'one', id: 'a' }, { image: 'bad-one', id: 'b' }, { image: 'two' }] },
+      {
+        images: [
+          { image: 'one', id: 'a' },
+          { image: 'bad-one', id: 'b' },
+          { image: 'two', id: null },
+        ],
+      },
       'req_9',
     );
     expect(answer.results).toEqual([

@@ -77,7 +77,7 @@ export class OcrBatchService {
   }
 
   private async item(state: BatchState, item: OcrBatchImageDto, index: number): Promise<OcrBatchItemDto> {
-    const id = item.id === undefined ? {} : { id: item.id };
+    const id = item.id === undefined || item.id === null ? {} : { id: item.id };
     try {
       const { image, reservation } = await this.admit(state, item, index);
       const result = await this.ocr.recognizeReserved(

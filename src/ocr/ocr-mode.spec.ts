@@ -26,4 +26,9 @@ describe(resolveOcrMode.name, () => {
     expect(resolveOcrMode('lines', 'Convert the document to markdown.')).toBe('lines');
     expect(resolveOcrMode('markdown', 'Free OCR.')).toBe('markdown');
   });
+
+  it('should take JSON null as not given', () => {
+    expect(resolveOcrMode(null, null)).toBe('text');
+    expect(resolveOcrMode(null, 'markdown')).toBe('markdown');
+  });
 });

@@ -16,11 +16,12 @@ const ASKS_FOR_MARKDOWN = /markdown/i;
  * send, e.g. "Convert the document to markdown.") selects `markdown` when it mentions markdown,
  * and `text` otherwise. The prompt is never sent to the model: PP-OCR takes no instructions.
  */
-export function resolveOcrMode(mode?: OcrMode, prompt?: string): OcrMode {
-  if (mode !== undefined) {
+export function resolveOcrMode(mode?: OcrMode | null, prompt?: string | null): OcrMode {
+  // JSON null passes the optional-field validation: it means "not given", like an absent field.
+  if (mode !== undefined && mode !== null) {
     return mode;
   }
-  if (prompt !== undefined) {
+  if (prompt !== undefined && prompt !== null) {
     return ASKS_FOR_MARKDOWN.test(prompt) ? 'markdown' : 'text';
   }
   return DEFAULT_OCR_MODE;

@@ -34,7 +34,7 @@ export class OcrBatchImageDto {
   @IsOptional()
   @IsString()
   @MaxLength(MAX_ITEM_ID_LENGTH)
-  id?: string;
+  id?: string | null;
 }
 
 export class OcrBatchRequestDto {
