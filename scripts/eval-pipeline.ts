@@ -9,6 +9,7 @@
  * With several --images folders, predictions go to PRED_DIR/<folder name>/.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OcrEngine, StageTimings, TuningOverrides } from '../ocr-worker/src/pipeline/ocr-engine';
@@ -29,6 +30,8 @@ function mean(values: number[]): number {
 interface Sample {
   name: string;
   totalMs: number;
+  /** CPU time of the process (all threads) for the image: less sensitive than wall time to other load on the machine. */
+  cpuMs: number;
   lines: number;
   stageMs: StageTimings;
 }
@@ -42,13 +45,16 @@ async function evaluateFolder(engine: OcrEngine, dir: string, outDir: string): P
   for (const file of files) {
     const bytes = readFileSync(join(dir, file));
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const result = await engine.recognize(bytes, 'text');
     const totalMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const name = basename(file, extname(file));
     writeFileSync(join(outDir, `${name}.txt`), `${result.text}\n`);
-    samples.push({ name, totalMs, lines: result.lines.length, stageMs: result.stageMs });
+    samples.push({ name, totalMs, cpuMs, lines: result.lines.length, stageMs: result.stageMs });
     console.log(
-      `${name.padEnd(24)} ${totalMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
+      `${name.padEnd(24)} ${totalMs.toFixed(0).padStart(6)} ms  cpu ${cpuMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
     );
   }
   return samples;
@@ -58,6 +64,10 @@ function report(label: string, samples: Sample[]): void {
   const totals = samples.map((s) => s.totalMs);
   console.log(
     `\n${label}: ${samples.length} images, median ${median(totals).toFixed(0)} ms, mean ${mean(totals).toFixed(0)} ms, max ${Math.max(...totals).toFixed(0)} ms, median ${median(samples.map((s) => s.lines))} lines`,
+  );
+  const cpu = samples.map((s) => s.cpuMs);
+  console.log(
+    `  cpu time     median ${median(cpu).toFixed(0)} ms, mean ${mean(cpu).toFixed(0)} ms (all threads)`,
   );
   const stages = Object.keys(samples[0]?.stageMs ?? {}) as Array<keyof StageTimings>;
   const meanTotal = mean(totals);
@@ -100,12 +110,21 @@ async function main(): Promise<void> {
     optimizedModelDir: values.optimized,
     logger: { log: (m) => console.log(m), warn: (m) => console.warn(m) },
   });
+  console.log(
+    `load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   try {
     for (const dir of values.images) {
       const outDir = values.images.length > 1 ? join(values.out, basename(dir)) : values.out;
       report(basename(dir), await evaluateFolder(engine, dir, outDir));
     }
-    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    console.log(
+      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await engine.close();
   }

@@ -52,12 +52,15 @@ export function sanitizeRuntimeMessage(error: unknown): string {
 
 function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
   // Graph optimisation `all` keeps the NCHWc convolution layout (1.4-1.9x faster than `extended`);
-  // parallel execution mode measured about 2x slower here.
+  // parallel execution mode measured about 2x slower here. Idle pool threads sleep instead of
+  // spinning: with several lanes (and the gateway) sharing the cores, spinning threads burned
+  // 1.7x the CPU time for the same recognition work and slowed the lanes beside them.
   return {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     intraOpNumThreads: Math.max(1, Math.floor(intraOpThreads)),
     interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
 }
 
