@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
+import { AuthorizationModule } from './auth/authorization.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
@@ -16,12 +17,13 @@ import { UsageModule } from './usage/usage.module';
 
 /**
  * The feature modules, in order. Register a new feature here. AuthModule comes first: its global
- * guard sets `request.apiKey`, which later guards (rate limits) read; Nest runs APP_GUARDs in
- * registration order.
+ * guard sets `request.apiKey`, which later guards (rate limits, then scopes) read; Nest runs
+ * APP_GUARDs in registration order.
  */
 const FEATURE_MODULES: Type[] = [
   AuthModule,
   RateLimitModule,
+  AuthorizationModule,
   ApiKeysModule,
   UsageModule,
   OcrModule,

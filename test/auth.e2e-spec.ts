@@ -145,6 +145,9 @@ describe('API key authentication (real gateway, real Postgres)', () => {
     const forbidden = await call(gateway.url, 'GET', '/admin/v1/keys', { key: ocrOnly.key });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('forbidden');
+    // A 403 answers an authenticated request: it passes the rate limit and carries its state.
+    expect(forbidden.headers.get('ratelimit-policy')).toContain('"rate"');
+    expect(forbidden.headers.get('x-ratelimit-remaining')).toMatch(/^\d+$/);
     const adminOnly = await create({ scopes: ['admin'] });
     expect((await usage(adminOnly.key)).status).toBe(403);
     expect((await usage(admin)).status).toBe(200);

@@ -17,6 +17,8 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 /**
  * Global guard: routes marked `@Scopes(...)`, and every route under /api and /admin, need a valid
  * API key; everything else (health, docs, metrics) is public. Sets `request.apiKey`.
+ * Scopes are checked later, by ScopesGuard, so that a 403 too passes the rate limit and carries
+ * its headers like every other answer to an authenticated request.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -42,14 +44,6 @@ export class ApiKeyGuard implements CanActivate {
       throw new ApiError(401, 'invalid_api_key', INVALID_API_KEY_MESSAGE, { 'WWW-Authenticate': 'Bearer' });
     }
     request.apiKey = key;
-    const missing = (scopes ?? []).filter((scope) => !key.scopes.includes(scope));
-    if (missing.length > 0) {
-      throw new ApiError(
-        403,
-        'forbidden',
-        `This API key lacks the ${missing.join(' and ')} scope needed here.`,
-      );
-    }
     return true;
   }
 }

@@ -1,0 +1,35 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiError } from '../common/errors/api-error';
+import type { ApiKeyScope } from './authenticated-key';
+import type { AuthenticatedRequest } from './authenticated-request';
+import { SCOPES_METADATA } from './scopes.decorator';
+
+/**
+ * Global guard, registered after the rate-limit guard (see AuthorizationModule): a verified key
+ * lacking a scope of `@Scopes(...)` gets 403 forbidden.
+ */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') {
+      return true;
+    }
+    const key = context.switchToHttp().getRequest<AuthenticatedRequest>().apiKey;
+    const scopes = this.reflector.getAllAndOverride<ApiKeyScope[] | undefined>(SCOPES_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (key === undefined || scopes === undefined) {
+      // ApiKeyGuard already refused every route that needs a key and has none.
+      return true;
+    }
+    const missing = scopes.filter((scope) => !key.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new ApiError(403, 'forbidden', `This API key lacks the ${missing.join(' and ')} scope needed here.`);
+    }
+    return true;
+  }
+}
