@@ -1,6 +1,10 @@
 import { DB_DEFAULTS, DbOptions } from './db-postprocess';
 import { SPACING_DEFAULTS, SpacingOptions } from './word-spacing';
 
+/**
+ * The pipeline's post-processing knobs in one place. One configuration serves receipts and forms
+ * alike; the eval script overrides them to measure alternatives, the worker runs the defaults.
+ */
 export interface PipelineTuning {
   db: DbOptions;
   spacing: SpacingOptions;
@@ -14,6 +18,7 @@ export const PIPELINE_DEFAULTS: PipelineTuning = {
   minLineConfidence: 0.5,
 };
 
+/** Partial knobs, merged over the defaults group by group. */
 export interface TuningOverrides {
   db?: Partial<DbOptions>;
   spacing?: Partial<SpacingOptions>;
