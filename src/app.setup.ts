@@ -6,6 +6,7 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { fromBodyParserError } from './common/errors/to-api-error';
+import { IpRateLimitMiddleware } from './rate-limit/ip-rate-limit.middleware';
 import { createHttpLogger, createLogger } from './common/logging/logger';
 import { contentTypeMiddleware } from './common/middleware/content-type.middleware';
 import { requestIdMiddleware } from './common/middleware/request-id.middleware';
@@ -64,6 +65,10 @@ export async function createApp(
     });
   }
   app.use(contentTypeMiddleware);
+  // The per-address limit runs before the body parser: a client over it must not make the gateway
+  // read and parse up to MAX_BODY_BYTES first, nor reach the bcrypt check.
+  const ipRateLimit = app.get(IpRateLimitMiddleware);
+  app.use(['/api', '/admin'], (req: Request, res: Response, next: NextFunction) => ipRateLimit.use(req, res, next));
   // Express's default JSON limit is 100 kB; images arrive as base64 inside JSON.
   app.useBodyParser('json', { limit: config.http.maxBodyBytes });
   app.use(bodyParserErrors);

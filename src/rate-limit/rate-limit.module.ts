@@ -11,19 +11,15 @@ import { throttlerOptions } from './throttler-options';
 /**
  * Per-key rate limits by tier and the per-address limit in front of authentication. Import it
  * after the auth module: global guards run in registration order, and this one needs the key.
+ * The per-address limit is mounted by app.setup.ts ahead of the body parser (see there).
  */
 @Module({
   imports: [UsageModule, ThrottlerModule.forRootAsync({ inject: [AppConfig], useFactory: throttlerOptions })],
-  providers: [{ provide: APP_GUARD, useClass: KeyThrottlerGuard }],
+  providers: [{ provide: APP_GUARD, useClass: KeyThrottlerGuard }, IpRateLimitMiddleware],
+  exports: [IpRateLimitMiddleware],
 })
 export class RateLimitModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(RequestLimitsMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
-    consumer
-      .apply(IpRateLimitMiddleware)
-      .forRoutes(
-        { path: 'api/*path', method: RequestMethod.ALL },
-        { path: 'admin/*path', method: RequestMethod.ALL },
-      );
   }
 }
