@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { ApiKey } from '../src/api-keys/api-key.entity';
 import { createTestDatabase } from './support/database';
 import { migrate } from './support/processes';
 
@@ -73,5 +75,16 @@ describe('migrations', () => {
   it('should apply again after a revert', async () => {
     await migrate(db.url, 'run');
     expect(await tables()).toEqual(['api_keys', 'daily_usage', 'migrations']);
+  });
+
+  it('should match the entities, so that migration:generate on an unchanged schema is empty', async () => {
+    const source = new DataSource({ type: 'postgres', url: db.url, entities: [ApiKey] });
+    await source.initialize();
+    try {
+      const pending = await source.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+    } finally {
+      await source.destroy();
+    }
   });
 });

@@ -1,8 +1,24 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import type { ApiKeyScope } from '../auth/authenticated-key';
 
-/** A row of `api_keys` (schema: migrations/1764288000000-initial-schema.ts). */
+/**
+ * A row of `api_keys` (schema: migrations/1764288000000-initial-schema.ts). The index, check and
+ * foreign key are declared with the names Postgres gave them, so that `migration:generate` on an
+ * unchanged schema comes out empty.
+ */
 @Entity({ name: 'api_keys' })
+@Index('api_keys_lineage_idx', ['lineageId'])
+@Check('api_keys_daily_limit_check', '((daily_limit IS NULL) OR (daily_limit >= 0))')
 export class ApiKey {
   @PrimaryColumn({ type: 'varchar', length: 32 })
   id!: string;
@@ -16,14 +32,14 @@ export class ApiKey {
   @Column({ type: 'varchar', length: 64 })
   tier!: string;
 
-  @Column({ type: 'text', array: true })
+  @Column({ type: 'text', array: true, default: () => "'{ocr}'" })
   scopes!: ApiKeyScope[];
 
   /** bcrypt of the whole plaintext key; never leaves the repository and the verifier. */
   @Column({ name: 'key_hash', type: 'varchar', length: 100 })
   keyHash!: string;
 
-  @Column({ type: 'boolean' })
+  @Column({ type: 'boolean', default: true })
   enabled!: boolean;
 
   /** Overrides the tier's daily quota when set. */
@@ -47,6 +63,10 @@ export class ApiKey {
 
   @Column({ name: 'rotated_from', type: 'varchar', length: 32, nullable: true })
   rotatedFrom!: string | null;
+
+  @ManyToOne(() => ApiKey, { nullable: true, createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'rotated_from', foreignKeyConstraintName: 'api_keys_rotated_from_fkey' })
+  predecessor?: ApiKey | null;
 
   /** Set on a key that was rotated: it keeps working until then. */
   @Column({ name: 'grace_ends_at', type: 'timestamptz', nullable: true })
