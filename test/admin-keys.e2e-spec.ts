@@ -201,6 +201,7 @@ describe('admin keys API (real gateway, real Postgres)', () => {
       expect(new Set(rows.map((row) => row.lineage_id))).toEqual(new Set([old.id]));
       const oldNow = await admin$('GET', `/${old.id}`);
       expect(Date.parse(oldNow.body.graceEndsAt)).toBeGreaterThan(Date.now());
+      expect(rotated.body.graceEndsAt).toBe(oldNow.body.graceEndsAt);
 
       expect(await works(old.key)).toBe(true);
       expect(await works(rotated.body.key)).toBe(true);

@@ -90,8 +90,15 @@ export class ApiKeysService {
       keyHash,
       rotatedFrom: current.id,
     });
-    const outcome = await this.keys.rotate(id, successor, new Date(Date.now() + graceSeconds * 1000));
-    return { ...toApiKeyDto(this.settle(id, outcome)), key: plaintext };
+    const graceEndsAt = new Date(Date.now() + graceSeconds * 1000);
+    const outcome = await this.keys.rotate(id, successor, graceEndsAt);
+    // The answer tells the caller how long the predecessor keeps working (CONTRACT: "the
+    // predecessor's grace end"), so a deploy can be timed against it.
+    return {
+      ...toApiKeyDto(this.settle(id, outcome)),
+      graceEndsAt: graceEndsAt.toISOString(),
+      key: plaintext,
+    };
   }
 
   async revoke(id: string): Promise<void> {

@@ -46,7 +46,8 @@ export class ApiKeyDto {
     type: String,
     format: 'date-time',
     example: '2026-11-28T10:00:00.000Z',
-    description: 'Present on a rotated key: it works until then.',
+    description:
+      'On a key that was rotated: it works until then. On the answer to a rotation: when the predecessor stops working.',
   })
   graceEndsAt?: string;
 }
