@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect as connectSocket, createServer } from 'node:net';
+import { connect as connectSocket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import sharp from 'sharp';
@@ -15,7 +14,9 @@ import {
   type WorkerErrorPayload,
   type WorkerHealth,
 } from '@app/contracts';
+import { pngBomb, svgPage } from './support/ocr';
 import { built, ROOT } from './support/paths';
+import { freePort } from './support/processes';
 
 /**
  * The real compiled worker process with the real models, driven over TCP the way the gateway
@@ -27,17 +28,6 @@ interface RunningWorker {
   port: number;
   output: () => string;
   exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) {
-    throw new Error('no free port');
-  }
-  return address.port;
 }
 
 /** The rewritten models are cached per test run, away from the repository's data folder. */
@@ -83,55 +73,6 @@ async function waitUntilHealthy(client: ClientProxy, worker: RunningWorker): Pro
     }
   }
   throw new Error(`worker never became healthy: ${String(lastError)}\n${worker.output()}`);
-}
-
-function svgPage(lines: string[], width: number, lineHeight = 56, fontSize = 36): Buffer {
-  const height = lineHeight * (lines.length + 1);
-  const texts = lines
-    .map(
-      (line, i) =>
-        `<text x="40" y="${lineHeight * (i + 1)}" font-family="DejaVu Sans, sans-serif" font-size="${fontSize}">${line}</text>`,
-    )
-    .join('');
-  return Buffer.from(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${texts}</svg>`,
-  );
-}
-
-/** A PNG that honestly declares 20000x20000 (400 megapixels) with 1-bit pixels: about 50 kB. */
-function pngBomb(side = 20_000): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(side, 0);
-  header.writeUInt32BE(side, 4);
-  header.writeUInt8(1, 8); // bit depth 1
-  header.writeUInt8(0, 9); // greyscale
-  const row = Buffer.alloc(1 + Math.ceil(side / 8)); // filter byte + packed pixels
-  const rows = Buffer.alloc(row.length * side);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows, { level: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k += 1) {
-      crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-    }
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 // Model loading and recognition on a shared 2-core machine take seconds, not milliseconds.
