@@ -1,6 +1,7 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { createFailFastRedis } from '../common/redis/fail-fast-redis';
 import { gcraDecision, ThrottlerStorageRecord, toThrottlerRecord } from './gcra';
 import { MemoryGcraStorage } from './memory-gcra.storage';
 
@@ -30,7 +31,6 @@ type GcraRedis = Redis & {
   gcra(key: string, intervalMs: string, periodMs: string): Promise<[number, string, string]>;
 };
 
-const CONNECT_TIMEOUT_MS = 2000;
 const COMMAND_TIMEOUT_MS = 500;
 
 /**
@@ -49,14 +49,7 @@ export class RedisGcraStorage implements ThrottlerStorage, OnModuleInit, OnAppli
     private readonly keyPrefix: string,
     private readonly fallback: MemoryGcraStorage = new MemoryGcraStorage(),
   ) {
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      disconnectTimeout: COMMAND_TIMEOUT_MS,
-    }) as GcraRedis;
+    this.redis = createFailFastRedis(url, COMMAND_TIMEOUT_MS) as GcraRedis;
     this.redis.defineCommand('gcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
     // Without a listener ioredis prints every reconnect failure; the state change is logged below.
     this.redis.on('error', () => this.degrade());

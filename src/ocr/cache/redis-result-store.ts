@@ -1,8 +1,8 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { createFailFastRedis } from '../../common/redis/fail-fast-redis';
 import type { SharedResultStore } from './result-cache';
 
-const CONNECT_TIMEOUT_MS = 2000;
 /** A cache that answers slower than this is worse than a miss. */
 const COMMAND_TIMEOUT_MS = 300;
 
@@ -17,14 +17,7 @@ export class RedisResultStore implements SharedResultStore, OnModuleInit, OnAppl
   private reachable = true;
 
   constructor(url: string) {
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      disconnectTimeout: COMMAND_TIMEOUT_MS,
-    });
+    this.redis = createFailFastRedis(url, COMMAND_TIMEOUT_MS);
     // Without a listener ioredis prints every reconnect failure; one line per state change instead.
     this.redis.on('error', () => this.unreachable());
     this.redis.on('ready', () => {
