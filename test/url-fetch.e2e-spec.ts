@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +8,7 @@ import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
+import { selfSignedCertificate } from './support/ocr';
 import { ApiError } from '../src/common/errors/api-error';
 import {
   HostResolver,
@@ -27,6 +27,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
   const MAX_BYTES = 64 * 1024;
   let dir: string;
   let caFile: string;
+  let keyFile: string;
   let png: Buffer;
   let counter: TcpServer;
   let countedPort: number;
@@ -41,30 +42,9 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
   beforeAll(async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     dir = mkdtempSync(join(tmpdir(), 'url-fetch-e2e-'));
-    caFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        caFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,DNS:rebind.test',
-      ],
-      { stdio: 'ignore' },
-    );
+    const certificate = selfSignedCertificate(dir, ['localhost', 'rebind.test']);
+    caFile = certificate.certFile;
+    keyFile = certificate.keyFile;
     png = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#2a6' } })
       .png()
       .toBuffer();
@@ -76,7 +56,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     countedPort = await listen(counter);
 
     server = createHttpsServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(caFile) },
+      { key: readFileSync(keyFile), cert: readFileSync(caFile) },
       route,
     );
     server.on('connection', () => {

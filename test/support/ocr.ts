@@ -166,8 +166,11 @@ export async function postForm(
   return answer(response, started);
 }
 
-/** A self-signed certificate for `localhost` (and its key) written into `dir`; the cert is its own CA. */
-export function selfSignedCertificate(dir: string): { keyFile: string; certFile: string } {
+/** A self-signed certificate for `names` (and its key) written into `dir`; the cert is its own CA. */
+export function selfSignedCertificate(
+  dir: string,
+  names: string[] = ['localhost'],
+): { keyFile: string; certFile: string } {
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   execFileSync(
@@ -187,9 +190,9 @@ export function selfSignedCertificate(dir: string): { keyFile: string; certFile:
       '-days',
       '1',
       '-subj',
-      '/CN=localhost',
+      `/CN=${names[0]}`,
       '-addext',
-      'subjectAltName=DNS:localhost',
+      `subjectAltName=${names.map((name) => `DNS:${name}`).join(',')}`,
     ],
     { stdio: 'ignore' },
   );
