@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { selfSignedCertificate } from './support/ocr';
-import { ApiError } from '../src/common/errors/api-error';
 import {
   HostResolver,
   ImageInputOptionsInput,
   imageInputOptions,
   ImageInputService,
 } from '../src/ocr/image-input';
+import { apiErrorOf } from '../src/common/testing/api-error-of';
 
 /**
  * The URL intake against real sockets: a plain TCP listener that counts connections shows that a
@@ -55,10 +55,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     });
     countedPort = await listen(counter);
 
-    server = createHttpsServer(
-      { key: readFileSync(keyFile), cert: readFileSync(caFile) },
-      route,
-    );
+    server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) }, route);
     server.on('connection', () => {
       tlsConnections += 1;
     });
@@ -144,20 +141,6 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     });
   }
 
-  async function failure(
-    promise: Promise<unknown>,
-  ): Promise<{ status: number; code: string; message: string }> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof ApiError) {
-        return { status: error.getStatus(), code: error.code, message: error.message };
-      }
-      throw error;
-    }
-    throw new Error('expected an ApiError');
-  }
-
   describe('refused addresses get no connection', () => {
     const loopbackSpellings = [
       '127.0.0.1',
@@ -181,7 +164,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     it('should count a connection when an address is allowed, so the counter can see one', async () => {
       const before = counted;
       const allowed = service({ url: { allowedHosts: ['127.0.0.1'], timeoutMs: 3000 } });
-      expect(await failure(allowed.resolve(`https://127.0.0.1:${countedPort}/x.png`))).toMatchObject({
+      expect(await apiErrorOf(allowed.resolve(`https://127.0.0.1:${countedPort}/x.png`))).toMatchObject({
         code: 'fetch_failed',
       });
       await waitFor(() => counted > before);
@@ -193,7 +176,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
       async (host) => {
         const before = counted;
         const guarded = service({ url: { allowedPorts: [countedPort], timeoutMs: 3000 } });
-        expect(await failure(guarded.resolve(`https://${host}:${countedPort}/x.png`))).toEqual({
+        expect(await apiErrorOf(guarded.resolve(`https://${host}:${countedPort}/x.png`))).toEqual({
           status: 422,
           code: 'url_not_allowed',
           message: "The image URL is not allowed: the URL's host resolves to an address that is not allowed.",
@@ -208,7 +191,9 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
       async (host) => {
         const before = { counted, served: served.length };
         const target = encodeURIComponent(`https://${host}:${countedPort}/x.png`);
-        expect(await failure(trusting().resolve(`https://localhost:${port}/to?u=${target}`))).toMatchObject({
+        expect(
+          await apiErrorOf(trusting().resolve(`https://localhost:${port}/to?u=${target}`)),
+        ).toMatchObject({
           status: 422,
           code: 'url_not_allowed',
         });
@@ -221,7 +206,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     it('should refuse a redirect to plain http, even to the trusted host', async () => {
       const before = counted;
       const target = encodeURIComponent(`http://localhost:${countedPort}/x.png`);
-      expect(await failure(trusting().resolve(`https://localhost:${port}/to?u=${target}`))).toEqual({
+      expect(await apiErrorOf(trusting().resolve(`https://localhost:${port}/to?u=${target}`))).toEqual({
         status: 422,
         code: 'url_not_allowed',
         message: 'The image URL is not allowed: use https.',
@@ -246,13 +231,13 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     it('should refuse the same URL under the default config, without connecting', async () => {
       const before = tlsConnections;
       const defaults = new ImageInputService(imageInputOptions());
-      expect(await failure(defaults.resolve(`https://localhost:${port}/image.png`))).toMatchObject({
+      expect(await apiErrorOf(defaults.resolve(`https://localhost:${port}/image.png`))).toMatchObject({
         status: 422,
         code: 'url_not_allowed',
       });
       // With the port opened, it is the loopback address that is refused.
       const portOpen = service({ url: { allowedPorts: [port], caFile } });
-      expect(await failure(portOpen.resolve(`https://localhost:${port}/image.png`))).toMatchObject({
+      expect(await apiErrorOf(portOpen.resolve(`https://localhost:${port}/image.png`))).toMatchObject({
         message: "The image URL is not allowed: the URL's host resolves to an address that is not allowed.",
       });
       await settle();
@@ -280,7 +265,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
 
     it('should verify the certificate: a trusted host without the CA fails the TLS handshake', async () => {
       const noCa = service({ url: { allowedHosts: ['localhost'], timeoutMs: 3000 } });
-      expect(await failure(noCa.resolve(`https://localhost:${port}/image.png`))).toEqual({
+      expect(await apiErrorOf(noCa.resolve(`https://localhost:${port}/image.png`))).toEqual({
         status: 422,
         code: 'fetch_failed',
         message:
@@ -293,7 +278,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
         format: 'png',
       });
       const before = served.length;
-      expect(await failure(trusting().resolve(`https://localhost:${port}/redirect/4`))).toEqual({
+      expect(await apiErrorOf(trusting().resolve(`https://localhost:${port}/redirect/4`))).toEqual({
         status: 422,
         code: 'url_not_allowed',
         message: 'The image URL is not allowed: it redirects more than 3 times.',
@@ -303,7 +288,9 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
 
     it.each(['/slow-headers', '/slow-body'])('should give up on %s at the time cap', async (path) => {
       const started = performance.now();
-      const error = await failure(trusting({ timeoutMs: 500 }).resolve(`https://localhost:${port}${path}`));
+      const error = await apiErrorOf(
+        trusting({ timeoutMs: 500 }).resolve(`https://localhost:${port}${path}`),
+      );
       const elapsed = performance.now() - started;
       expect(error).toEqual({
         status: 422,
@@ -315,7 +302,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     });
 
     it('should cut off a streamed body as soon as it exceeds the limit', async () => {
-      const error = await failure(trusting().resolve(`https://localhost:${port}/big`));
+      const error = await apiErrorOf(trusting().resolve(`https://localhost:${port}/big`));
       expect(error).toEqual({
         status: 422,
         code: 'fetch_failed',
@@ -327,7 +314,7 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
 
     it('should refuse a body whose Content-Length is over the limit before reading it', async () => {
       const started = performance.now();
-      expect(await failure(trusting().resolve(`https://localhost:${port}/big-declared`))).toMatchObject({
+      expect(await apiErrorOf(trusting().resolve(`https://localhost:${port}/big-declared`))).toMatchObject({
         code: 'fetch_failed',
         message: expect.stringContaining('larger than'),
       });
@@ -336,12 +323,12 @@ describe('image URL fetch (SSRF rules on real sockets)', () => {
     });
 
     it('should answer fetch_failed for an error status, and invalid_image for a body that is no image', async () => {
-      expect(await failure(trusting().resolve(`https://localhost:${port}/missing.png`))).toEqual({
+      expect(await apiErrorOf(trusting().resolve(`https://localhost:${port}/missing.png`))).toEqual({
         status: 422,
         code: 'fetch_failed',
         message: 'The image could not be fetched from the URL: the server answered with HTTP status 404.',
       });
-      expect(await failure(trusting().resolve(`https://localhost:${port}/not-an-image`))).toMatchObject({
+      expect(await apiErrorOf(trusting().resolve(`https://localhost:${port}/not-an-image`))).toMatchObject({
         status: 422,
         code: 'invalid_image',
       });

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import sharp from 'sharp';
-import { ApiError } from '../../common/errors/api-error';
 import { ImageInputModule } from './image-input.module';
 import { ConfigModule, loadConfig } from '../../config';
 import {
@@ -13,18 +12,7 @@ import {
 } from './image-input.options';
 import { ImageInputService } from './image-input.service';
 import { HostResolver } from './url-guard';
-
-async function apiError(promise: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) {
-      return { status: error.getStatus(), code: error.code };
-    }
-    throw error;
-  }
-  throw new Error('expected an ApiError');
-}
+import { apiErrorOf } from '../../common/testing/api-error-of';
 
 describe(ImageInputService.name, () => {
   let png: Buffer;
@@ -70,8 +58,8 @@ describe(ImageInputService.name, () => {
   it('should take an upload by its bytes, not its declared mimetype', async () => {
     expect(await service.fromUpload({ buffer: gif, mimetype: 'image/png' })).toMatchObject({ format: 'gif' });
     expect(
-      await apiError(service.fromUpload({ buffer: Buffer.from('<html>'), mimetype: 'image/png' })),
-    ).toEqual({
+      await apiErrorOf(service.fromUpload({ buffer: Buffer.from('<html>'), mimetype: 'image/png' })),
+    ).toMatchObject({
       status: 422,
       code: 'invalid_image',
     });
@@ -79,11 +67,11 @@ describe(ImageInputService.name, () => {
 
   it('should answer 413 payload_too_large for inline or uploaded bytes over MAX_BODY_BYTES', async () => {
     const big = Buffer.concat([png, Buffer.alloc(4096)]);
-    expect(await apiError(service.resolve(big.toString('base64')))).toEqual({
+    expect(await apiErrorOf(service.resolve(big.toString('base64')))).toMatchObject({
       status: 413,
       code: 'payload_too_large',
     });
-    expect(await apiError(service.fromUpload({ buffer: big }))).toEqual({
+    expect(await apiErrorOf(service.fromUpload({ buffer: big }))).toMatchObject({
       status: 413,
       code: 'payload_too_large',
     });
@@ -93,34 +81,34 @@ describe(ImageInputService.name, () => {
     const wide = await sharp({ create: { width: 101, height: 100, channels: 3, background: '#000' } })
       .png()
       .toBuffer();
-    expect(await apiError(service.resolve(wide.toString('base64')))).toEqual({
+    expect(await apiErrorOf(service.resolve(wide.toString('base64')))).toMatchObject({
       status: 413,
       code: 'image_too_large',
     });
-    expect(await apiError(service.fromUpload({ buffer: wide }))).toEqual({
+    expect(await apiErrorOf(service.fromUpload({ buffer: wide }))).toMatchObject({
       status: 413,
       code: 'image_too_large',
     });
   });
 
   it('should answer 400 validation_failed for junk that is neither base64, a data: URI nor a URL', async () => {
-    expect(await apiError(service.resolve('not base64!'))).toEqual({
+    expect(await apiErrorOf(service.resolve('not base64!'))).toMatchObject({
       status: 400,
       code: 'validation_failed',
     });
-    expect(await apiError(service.resolve('data:image/png,raw'))).toEqual({
+    expect(await apiErrorOf(service.resolve('data:image/png,raw'))).toMatchObject({
       status: 400,
       code: 'validation_failed',
     });
   });
 
   it('should send URLs through the SSRF guard', async () => {
-    expect(await apiError(service.resolve('https://intranet.example.com/a.png'))).toEqual({
+    expect(await apiErrorOf(service.resolve('https://intranet.example.com/a.png'))).toMatchObject({
       status: 422,
       code: 'url_not_allowed',
     });
     expect(asked).toContain('intranet.example.com');
-    expect(await apiError(service.resolve('file:///etc/passwd'))).toEqual({
+    expect(await apiErrorOf(service.resolve('file:///etc/passwd'))).toMatchObject({
       status: 422,
       code: 'url_not_allowed',
     });
@@ -135,7 +123,7 @@ describe(ImageInputService.name, () => {
       .compile();
     const provided = moduleRef.get(ImageInputService);
     expect(await provided.resolve(png.toString('base64'))).toMatchObject({ format: 'png' });
-    expect(await apiError(provided.resolve('https://private.example.com:8443/'))).toEqual({
+    expect(await apiErrorOf(provided.resolve('https://private.example.com:8443/'))).toMatchObject({
       status: 422,
       code: 'url_not_allowed',
     });
@@ -161,7 +149,7 @@ describe(ImageInputService.name, () => {
         maxRedirects: 3,
       },
     });
-    expect(await apiError(moduleRef.get(ImageInputService).resolve(png.toString('base64')))).toEqual({
+    expect(await apiErrorOf(moduleRef.get(ImageInputService).resolve(png.toString('base64')))).toMatchObject({
       status: 413,
       code: 'image_too_large',
     });

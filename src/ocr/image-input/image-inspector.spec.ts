@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { Sharp } from 'sharp';
-import { ApiError } from '../../common/errors/api-error';
 import { inspectImage } from './image-inspector';
+import { apiErrorOf } from '../../common/testing/api-error-of';
 
 const MAX_PIXELS = 40_000_000;
 
@@ -32,20 +32,6 @@ function pngDeclaring(width: number, height: number): Buffer {
 
 function blank(width: number, height: number): Sharp {
   return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 90 } } });
-}
-
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<{ status: number; code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) {
-      return { status: error.getStatus(), code: error.code, message: error.message };
-    }
-    throw error;
-  }
-  throw new Error('expected an ApiError');
 }
 
 describe(inspectImage.name, () => {
@@ -85,7 +71,7 @@ describe(inspectImage.name, () => {
     const bytes = pngDeclaring(100_000, 100_000);
     expect(bytes.length).toBeLessThan(100);
     const started = performance.now();
-    expect(await rejection(inspectImage(bytes, MAX_PIXELS))).toEqual({
+    expect(await apiErrorOf(inspectImage(bytes, MAX_PIXELS))).toEqual({
       status: 413,
       code: 'image_too_large',
       message: 'The image has 10000 megapixels; the limit is 40.',
@@ -104,14 +90,14 @@ describe(inspectImage.name, () => {
       width: 8000,
       height: 5000,
     });
-    expect(await rejection(inspectImage(pngDeclaring(40_000_001, 1), MAX_PIXELS))).toMatchObject({
+    expect(await apiErrorOf(inspectImage(pngDeclaring(40_000_001, 1), MAX_PIXELS))).toMatchObject({
       status: 413,
       code: 'image_too_large',
     });
   });
 
   it('should answer 422 invalid_image for empty bytes', async () => {
-    expect(await rejection(inspectImage(Buffer.alloc(0), MAX_PIXELS))).toMatchObject({
+    expect(await apiErrorOf(inspectImage(Buffer.alloc(0), MAX_PIXELS))).toMatchObject({
       status: 422,
       code: 'invalid_image',
     });
@@ -119,7 +105,7 @@ describe(inspectImage.name, () => {
 
   it('should answer 422 invalid_image for bytes that are no image', async () => {
     const text = Buffer.from('{"not": "an image"}');
-    expect(await rejection(inspectImage(text, MAX_PIXELS))).toMatchObject({
+    expect(await apiErrorOf(inspectImage(text, MAX_PIXELS))).toMatchObject({
       status: 422,
       code: 'invalid_image',
     });
@@ -127,13 +113,13 @@ describe(inspectImage.name, () => {
 
   it('should answer 415 unsupported_media_type for a recognised format we do not take', async () => {
     const avif = await blank(16, 16).avif().toBuffer();
-    expect(await rejection(inspectImage(avif, MAX_PIXELS))).toEqual({
+    expect(await apiErrorOf(inspectImage(avif, MAX_PIXELS))).toEqual({
       status: 415,
       code: 'unsupported_media_type',
       message: 'AVIF images are not supported; send JPEG, PNG, WebP, TIFF or GIF.',
     });
     const pdf = Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n');
-    expect(await rejection(inspectImage(pdf, MAX_PIXELS))).toMatchObject({
+    expect(await apiErrorOf(inspectImage(pdf, MAX_PIXELS))).toMatchObject({
       status: 415,
       code: 'unsupported_media_type',
     });
@@ -150,7 +136,7 @@ describe(inspectImage.name, () => {
       () => Buffer.concat([Buffer.from('RIFF\x10\x00\x00\x00WEBPjunkjunk', 'latin1')]),
     ],
   ])('should answer 422 invalid_image, without libvips text, for %s', async (_label, make) => {
-    const error = await rejection(inspectImage(await make(), MAX_PIXELS));
+    const error = await apiErrorOf(inspectImage(await make(), MAX_PIXELS));
     expect(error).toMatchObject({ status: 422, code: 'invalid_image' });
     expect(error.message).toMatch(
       /^The image could not be read: its (PNG|JPEG|GIF|WEBP) header is damaged\.$/,

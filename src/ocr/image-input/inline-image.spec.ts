@@ -1,19 +1,7 @@
-import { ApiError } from '../../common/errors/api-error';
 import { decodeBase64, decodeDataUri, parseImageSource } from './inline-image';
+import { apiErrorOfCall } from '../../common/testing/api-error-of';
 
 const MAX = 1024;
-
-function errorOf(fn: () => unknown): { status: number; code: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ApiError) {
-      return { status: error.getStatus(), code: error.code, message: error.message };
-    }
-    throw error;
-  }
-  throw new Error('expected an ApiError');
-}
 
 describe(parseImageSource.name, () => {
   const payload = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0xfe, 0x3e, 0x3f]);
@@ -52,22 +40,22 @@ describe(parseImageSource.name, () => {
   });
 
   it('should answer 400 validation_failed for an unparsable URL', () => {
-    expect(errorOf(() => parseImageSource('https://999.1.1.1/a.png', MAX))).toMatchObject({
+    expect(apiErrorOfCall(() => parseImageSource('https://999.1.1.1/a.png', MAX))).toMatchObject({
       status: 400,
       code: 'validation_failed',
     });
-    expect(errorOf(() => parseImageSource('https://', MAX))).toMatchObject({
+    expect(apiErrorOfCall(() => parseImageSource('https://', MAX))).toMatchObject({
       status: 400,
       code: 'validation_failed',
     });
   });
 
   it('should answer 400 validation_failed for an empty image field', () => {
-    expect(errorOf(() => parseImageSource('', MAX))).toMatchObject({
+    expect(apiErrorOfCall(() => parseImageSource('', MAX))).toMatchObject({
       status: 400,
       code: 'validation_failed',
     });
-    expect(errorOf(() => parseImageSource(' \n\t ', MAX))).toMatchObject({
+    expect(apiErrorOfCall(() => parseImageSource(' \n\t ', MAX))).toMatchObject({
       status: 400,
       code: 'validation_failed',
     });
@@ -83,11 +71,14 @@ describe(decodeDataUri.name, () => {
     ['junk in the header', 'data:image/png;<script>;base64,AAAA'],
     ['an endless header', `data:image/png;${'x=y;'.repeat(100)}base64,AAAA`],
   ])('should answer 400 validation_failed for a data: URI with %s', (_label, text) => {
-    expect(errorOf(() => decodeDataUri(text, MAX))).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(apiErrorOfCall(() => decodeDataUri(text, MAX))).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+    });
   });
 
   it('should apply the strict base64 rules to the data part', () => {
-    expect(errorOf(() => decodeDataUri('data:image/png;base64,AA%3D', MAX))).toMatchObject({
+    expect(apiErrorOfCall(() => decodeDataUri('data:image/png;base64,AA%3D', MAX))).toMatchObject({
       code: 'validation_failed',
     });
   });
@@ -135,7 +126,10 @@ describe(decodeBase64.name, () => {
     ['only padding', '=='],
     ['nothing but whitespace', ' \n '],
   ])('should answer 400 validation_failed for %s', (_label, text) => {
-    expect(errorOf(() => decodeBase64(text, MAX))).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect(apiErrorOfCall(() => decodeBase64(text, MAX))).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+    });
   });
 
   it('should answer 413 payload_too_large from the length alone, before decoding', () => {
@@ -143,7 +137,10 @@ describe(decodeBase64.name, () => {
     expect(decodeBase64(exact, MAX)).toHaveLength(MAX);
     const over = Buffer.alloc(MAX + 1, 7).toString('base64');
     const from = jest.spyOn(Buffer, 'from');
-    expect(errorOf(() => decodeBase64(over, MAX))).toMatchObject({ status: 413, code: 'payload_too_large' });
+    expect(apiErrorOfCall(() => decodeBase64(over, MAX))).toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+    });
     expect(from).not.toHaveBeenCalled();
     from.mockRestore();
   });

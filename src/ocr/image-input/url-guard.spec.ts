@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { ApiError } from '../../common/errors/api-error';
 import { imageInputOptions, UrlFetchOptions } from './image-input.options';
 import { HostResolver, ResolvedAddress, UrlGuard } from './url-guard';
+import { apiErrorOf } from '../../common/testing/api-error-of';
 
 function options(url: Partial<UrlFetchOptions> = {}): UrlFetchOptions {
   return imageInputOptions({ url }).url;
@@ -21,20 +21,6 @@ function fakeResolver(table: Record<string, string[]>): HostResolver & { asked: 
     return Promise.resolve(found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
   };
   return Object.assign(resolver, { asked });
-}
-
-async function refusal(
-  promise: Promise<unknown>,
-): Promise<{ status: number; code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) {
-      return { status: error.getStatus(), code: error.code, message: error.message };
-    }
-    throw error;
-  }
-  throw new Error('expected an ApiError');
 }
 
 const BLOCKED_ADDRESS =
@@ -140,7 +126,7 @@ describe(UrlGuard.name, () => {
     'https://[2001:db8::1]/',
   ])('should refuse %s with 422 url_not_allowed before any DNS query or connection', async (url) => {
     const resolver = fakeResolver({});
-    expect(await refusal(new UrlGuard(options(), resolver).check(new URL(url), signal))).toEqual({
+    expect(await apiErrorOf(new UrlGuard(options(), resolver).check(new URL(url), signal))).toEqual({
       status: 422,
       code: 'url_not_allowed',
       message: BLOCKED_ADDRESS,
@@ -156,14 +142,14 @@ describe(UrlGuard.name, () => {
     'localhost',
     'LOCALHOST.',
   ])('should refuse the host %s when any of its addresses is not allowed', async (host) => {
-    const error = await refusal(
+    const error = await apiErrorOf(
       new UrlGuard(options(), fakeResolver(dns)).check(new URL(`https://${host}/x`), signal),
     );
     expect(error).toEqual({ status: 422, code: 'url_not_allowed', message: BLOCKED_ADDRESS });
   });
 
   it('should never echo the refused address or host, to the client or the log', async () => {
-    const error = await refusal(
+    const error = await apiErrorOf(
       new UrlGuard(options(), fakeResolver(dns)).check(new URL('https://metadata.example.com/'), signal),
     );
     expect(error.message).not.toMatch(/169\.254|metadata/);
@@ -180,7 +166,7 @@ describe(UrlGuard.name, () => {
     ['javascript:alert(1)', 'use https'],
   ])('should refuse the scheme of %s by default', async (url, detail) => {
     const resolver = fakeResolver(dns);
-    expect(await refusal(new UrlGuard(options(), resolver).check(new URL(url), signal))).toEqual({
+    expect(await apiErrorOf(new UrlGuard(options(), resolver).check(new URL(url), signal))).toEqual({
       status: 422,
       code: 'url_not_allowed',
       message: `The image URL is not allowed: ${detail}.`,
@@ -191,10 +177,10 @@ describe(UrlGuard.name, () => {
   it('should allow http only when configured, and still check its address', async () => {
     const guard = new UrlGuard(options({ allowHttp: true }), fakeResolver(dns));
     await expect(guard.check(new URL('http://images.example.com/a.png'), signal)).resolves.toBeDefined();
-    expect(await refusal(guard.check(new URL('http://127.0.0.1/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('http://127.0.0.1/'), signal))).toMatchObject({
       code: 'url_not_allowed',
     });
-    expect(await refusal(guard.check(new URL('ftp://images.example.com/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('ftp://images.example.com/'), signal))).toMatchObject({
       message: 'The image URL is not allowed: use https or http.',
     });
   });
@@ -204,7 +190,7 @@ describe(UrlGuard.name, () => {
     'https://user@images.example.com/',
     'https://:pass@images.example.com/',
   ])('should refuse credentials in %s', async (url) => {
-    expect(await refusal(new UrlGuard(options(), fakeResolver(dns)).check(new URL(url), signal))).toEqual({
+    expect(await apiErrorOf(new UrlGuard(options(), fakeResolver(dns)).check(new URL(url), signal))).toEqual({
       status: 422,
       code: 'url_not_allowed',
       message: 'The image URL is not allowed: it must not contain credentials.',
@@ -214,18 +200,18 @@ describe(UrlGuard.name, () => {
   it('should refuse a port other than the default unless it is configured', async () => {
     const resolver = fakeResolver(dns);
     const guard = new UrlGuard(options(), resolver);
-    expect(await refusal(guard.check(new URL('https://images.example.com:8443/'), signal))).toEqual({
+    expect(await apiErrorOf(guard.check(new URL('https://images.example.com:8443/'), signal))).toEqual({
       status: 422,
       code: 'url_not_allowed',
       message: 'The image URL is not allowed: it must use the default port.',
     });
-    expect(await refusal(guard.check(new URL('https://images.example.com:80/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('https://images.example.com:80/'), signal))).toMatchObject({
       code: 'url_not_allowed',
     });
     await expect(guard.check(new URL('https://images.example.com:443/'), signal)).resolves.toBeDefined();
     const withPort = new UrlGuard(options({ allowedPorts: [8443] }), resolver);
     await expect(withPort.check(new URL('https://images.example.com:8443/'), signal)).resolves.toBeDefined();
-    expect(await refusal(withPort.check(new URL('https://127.0.0.1:8443/'), signal))).toMatchObject({
+    expect(await apiErrorOf(withPort.check(new URL('https://127.0.0.1:8443/'), signal))).toMatchObject({
       message: BLOCKED_ADDRESS,
     });
   });
@@ -235,7 +221,7 @@ describe(UrlGuard.name, () => {
     const target = await guard.check(new URL('https://localhost:8443/a.png'), signal);
     expect(target.addresses.map((a) => a.address)).toEqual(['127.0.0.1', '::1']);
     // The allow-list names a host, not every spelling of its address.
-    expect(await refusal(guard.check(new URL('https://127.0.0.1/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('https://127.0.0.1/'), signal))).toMatchObject({
       message: BLOCKED_ADDRESS,
     });
   });
@@ -244,17 +230,17 @@ describe(UrlGuard.name, () => {
     const guard = new UrlGuard(options({ allowedHosts: ['0x7f.1', '::1'] }), fakeResolver({}));
     await expect(guard.check(new URL('https://2130706433:9999/'), signal)).resolves.toBeDefined();
     await expect(guard.check(new URL('https://[0::1]/'), signal)).resolves.toBeDefined();
-    expect(await refusal(guard.check(new URL('https://127.0.0.2/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('https://127.0.0.2/'), signal))).toMatchObject({
       message: BLOCKED_ADDRESS,
     });
   });
 
   it('should not let the allow-list waive the scheme or credentials rules', async () => {
     const guard = new UrlGuard(options({ allowedHosts: ['localhost'] }), fakeResolver(dns));
-    expect(await refusal(guard.check(new URL('http://localhost/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('http://localhost/'), signal))).toMatchObject({
       code: 'url_not_allowed',
     });
-    expect(await refusal(guard.check(new URL('https://a:b@localhost/'), signal))).toMatchObject({
+    expect(await apiErrorOf(guard.check(new URL('https://a:b@localhost/'), signal))).toMatchObject({
       code: 'url_not_allowed',
     });
   });
@@ -262,7 +248,7 @@ describe(UrlGuard.name, () => {
   it('should answer 422 fetch_failed when the host does not resolve', async () => {
     const guard = new UrlGuard(options(), fakeResolver(dns));
     for (const host of ['nowhere.example.com', 'empty.example.com']) {
-      expect(await refusal(guard.check(new URL(`https://${host}/`), signal))).toEqual({
+      expect(await apiErrorOf(guard.check(new URL(`https://${host}/`), signal))).toEqual({
         status: 422,
         code: 'fetch_failed',
         message: "The image could not be fetched from the URL: the URL's host name could not be resolved.",
