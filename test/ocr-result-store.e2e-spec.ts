@@ -1,34 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import type { RecognizeResult } from '@app/contracts';
 import { RedisResultStore } from '../src/ocr/cache/redis-result-store';
 import { ResultCache } from '../src/ocr/cache/result-cache';
+import { workerResult } from '../src/ocr/testing/ocr-fakes';
 
 jest.setTimeout(30_000);
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const result: RecognizeResult = {
-  text: 'TOTAL 12.50',
-  lines: [
-    {
-      text: 'TOTAL 12.50',
-      confidence: 0.97,
-      box: [
-        [1, 2],
-        [30, 2],
-        [30, 10],
-        [1, 10],
-      ],
-    },
-  ],
-  width: 64,
-  height: 32,
-  model: 'PP-OCRv4 store test',
-  device: 'cpu',
-  timing: { totalMs: 120, queueMs: 3, inferenceMs: 110 },
-};
+const result = workerResult({ model: 'PP-OCRv4 store test' });
 
 /** The Redis second level of the results cache against a real Redis server, and without one. */
 describe(RedisResultStore.name, () => {
