@@ -60,7 +60,18 @@ export function spawnBuilt(
 ): ManagedProcess {
   // No script: `args` alone (e.g. `-e <code>`).
   const entry = script.length > 0 ? [built(...script)] : [];
-  const child = spawn(process.execPath, [...entry, ...args], {
+  return spawnCommand(name, process.execPath, [...entry, ...args], env, options);
+}
+
+/** Spawns any program (nginx, say) the same way: minimal environment, output kept, stopped by stopAll. */
+export function spawnCommand(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { detached?: boolean } = {},
+): ManagedProcess {
+  const child = spawn(command, args, {
     cwd: ROOT,
     // Its own process group, so a test can signal the group the way a terminal's Ctrl-C does.
     detached: options.detached ?? false,
