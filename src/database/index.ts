@@ -2,6 +2,7 @@ export { DatabaseModule, DATABASE_URL } from './database.module';
 export { dataSourceOptions } from './data-source.options';
 export {
   ensureDatabase,
+  embeddedServer,
   resolveDatabaseUrl,
   embeddedDatabaseUrl,
   EmbeddedDatabaseError,
