@@ -1,14 +1,33 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { connect } from 'node:net';
+import { isAbsolute, join, relative } from 'node:path';
+import {
+  firstAdminKeyBanner,
+  firstAdminKeyFile,
+  firstAdminKeyFileNotice,
+  writeFirstAdminKey,
+} from '../src/cli/first-admin-key';
+import {
+  instanceLockFile,
+  startRefusal,
+  SUPERVISOR_COMMAND,
+  waitForInstanceLock,
+  type InstanceLock,
+} from '../src/cli/instance-lock';
 import { ensureBootstrapAdminKey } from '../src/cli/keys-context';
+import { nodeChild, Supervised, type StopStep, type SupervisedOptions } from '../src/cli/supervised';
 import { AppConfig, childEnvironment, ConfigError, loadConfig } from '../src/config';
-import { DatabaseHandle, ensureDatabase, runMigrations } from '../src/database';
+import { embeddedServer, runMigrations } from '../src/database';
 
 /**
- * `npm start`: one command for a whole installation. Provides PostgreSQL (DATABASE_URL, else the
- * embedded server under ./data), applies migrations, creates the first admin key on an empty
- * database and prints it once, then runs the OCR worker and the gateway as children, restarting
- * either if it dies. SIGINT/SIGTERM stop the gateway, then the worker, then the embedded server.
+ * `npm start`: one command for a whole installation. Holds the installation's lock (a second start
+ * beside a running one is refused), provides PostgreSQL (DATABASE_URL, else the embedded server
+ * under ./data, supervised like the other children), applies migrations, creates the first admin
+ * key on an empty database, then runs the OCR worker and the gateway. A child that dies is
+ * restarted; one that keeps failing to start ends the supervisor. SIGINT, SIGTERM and SIGHUP stop
+ * the gateway first (it drains and writes its last changes), then the worker, then the database.
+ *
+ * Under `npm start` this process is the shell that ran the npm script (`exec` keeps its pid), so
+ * npm's forwarded signals and the lock taken before the build (scripts/start-lock.ts) are its own.
  */
 
 const BUILD_ROOT = join(__dirname, '..');
@@ -17,120 +36,237 @@ const WORKER_ENTRY = join(BUILD_ROOT, 'ocr-worker', 'src', 'main.js');
 
 /** Exit status of a child that refused its configuration: restarting cannot help. */
 const EX_CONFIG = 78;
-const FIRST_RESTART_DELAY_MS = 1000;
-const MAX_RESTART_DELAY_MS = 10_000;
-/** A child that ran this long is considered healthy again: its next crash restarts at once. */
-const STABLE_AFTER_MS = 30_000;
-const STOP_GRACE_MS = 10_000;
+/** Beyond the worker's own WORKER_SHUTDOWN_GRACE_MS (10 s), then SIGKILL. */
+const NODE_STOP_STEPS: readonly StopStep[] = [{ signal: 'SIGTERM', waitMs: 15_000 }];
+const GATEWAY_READY_TIMEOUT_MS = 120_000;
+/** The worker rewrites its models on a first start (MODEL_CACHE_DIR), which takes a while. */
+const WORKER_READY_TIMEOUT_MS = 300_000;
+/** How long a start waits for a short command (keys, migrate) that holds the lock. */
+const LOCK_WAIT_MS = 15_000;
+/**
+ * A terminal's Ctrl-C reaches this process twice: directly (same process group) and forwarded by
+ * npm. A second signal within this window is that copy; a later one means "stop at once".
+ */
+const SAME_SIGNAL_WINDOW_MS = 1000;
 
 function say(message: string): void {
   process.stdout.write(`[start] ${message}\n`);
 }
 
-/** One child process, restarted with a growing delay while the supervisor runs. */
-class Supervised {
-  private child?: ChildProcess;
-  private startedAt = 0;
-  private failures = 0;
-  private restartTimer?: NodeJS.Timeout;
-  private stopping = false;
+function seconds(sinceMs: number): string {
+  return `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
+}
+
+function displayPath(file: string): string {
+  const inside = relative(process.cwd(), file);
+  return inside.startsWith('..') || isAbsolute(inside) ? file : inside;
+}
+
+/** A wildcard bind address is reached on loopback. */
+function reachable(host: string): string {
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return local.includes(':') ? `[${local}]` : local;
+}
+
+async function httpAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return true; // a 503 while the worker loads is an answer: the gateway listens
+  } catch {
+    return false;
+  }
+}
+
+function tcpAccepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: reachable(host).replace(/^\[|\]$/g, ''), port });
+    socket.setTimeout(2000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+class Supervisor {
+  private database?: Supervised;
+  private readonly workers: Supervised[] = [];
+  private readonly gateways: Supervised[] = [];
+  private shuttingDown?: Promise<void>;
+  private firstSignalAt?: number;
+  private keyNotice?: string;
 
   constructor(
-    readonly name: string,
-    private readonly entry: string,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly onFatal: (reason: string) => void,
+    private readonly config: AppConfig,
+    private readonly lock: InstanceLock,
   ) {}
 
-  start(): void {
-    this.startedAt = Date.now();
-    const child = spawn(process.execPath, [this.entry], { env: this.env, stdio: 'inherit' });
-    this.child = child;
-    child.once('error', (error) => this.onFatal(`${this.name} could not be started: ${error.message}`));
-    child.once('exit', (code, signal) => this.exited(child, code, signal));
-  }
-
-  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (child !== this.child || this.stopping) {
-      return;
+  async run(): Promise<void> {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => this.onSignal(signal));
     }
-    this.child = undefined;
-    if (code === EX_CONFIG) {
-      this.onFatal(`${this.name} refused its configuration (see above)`);
-      return;
-    }
-    this.failures = Date.now() - this.startedAt >= STABLE_AFTER_MS ? 0 : this.failures + 1;
-    const delay =
-      this.failures === 0
-        ? 0
-        : Math.min(FIRST_RESTART_DELAY_MS * 2 ** (this.failures - 1), MAX_RESTART_DELAY_MS);
-    say(
-      `${this.name} exited (${signal ?? `code ${code}`}); restarting${delay > 0 ? ` in ${delay / 1000} s` : ''}`,
-    );
-    this.restartTimer = setTimeout(() => this.start(), delay);
-  }
-
-  /** SIGTERM, then SIGKILL after the grace period; resolves once the child is gone. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
-      return;
-    }
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await gone;
-    clearTimeout(killer);
-  }
-
-  kill(): void {
-    this.stopping = true;
-    clearTimeout(this.restartTimer);
-    this.child?.kill('SIGKILL');
-  }
-}
-
-function printAdminKey(key: string): void {
-  const rule = '='.repeat(78);
-  process.stdout.write(
-    [
-      '',
-      rule,
-      '  First start: an admin API key was created. It is shown ONLY NOW, never again:',
-      '',
-      `    ${key}`,
-      '',
-      '  Store it in a password manager. Send it as `X-API-Key` to manage keys',
-      '  (POST /admin/v1/keys, see /docs), or use `npm run keys -- create ...`.',
-      rule,
-      '',
-      '',
-    ].join('\n'),
-  );
-}
-
-/** Polls /health until the gateway answers at all (a 503 while the worker loads is an answer). */
-async function announceWhenListening(config: AppConfig, gateway: Supervised): Promise<void> {
-  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
-  for (let attempt = 0; attempt < 600; attempt += 1) {
     try {
-      const response = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      say(`${gateway.name} listening on ${base} (API docs: ${base}/docs)`);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      const url = await this.startDatabase();
+      await this.prepareDatabase(url);
+      const env = childEnvironment({ DATABASE_URL: url });
+      // One of each today; more of either (OCR_WORKERS, GATEWAY_PROCESSES) are more entries here.
+      this.workers.push(this.worker(env));
+      this.gateways.push(this.gateway(env));
+      const base = `http://${reachable(this.config.http.host)}:${this.config.http.port}`;
+      await Promise.all([
+        ...this.workers.map((worker) =>
+          this.started(worker, `on ${this.config.worker.host}:${this.config.worker.port}`),
+        ),
+        ...this.gateways.map((gateway) =>
+          this.started(gateway, `listening on ${base} (API docs: ${base}/docs)`, 'listening'),
+        ),
+      ]);
+      this.printKeyNotice();
+    } catch (error) {
+      if (this.shuttingDown) {
+        return; // a signal arrived during the start: the stop is under way
+      }
+      say(error instanceof Error ? error.message : String(error));
+      await this.shutdown(1);
     }
+  }
+
+  private async started(child: Supervised, where: string, verb = 'ready'): Promise<void> {
+    const since = Date.now();
+    await child.start();
+    say(`${child.name} ${verb === 'ready' ? `ready ${where}` : where} (pid ${child.pid}, ${seconds(since)})`);
+  }
+
+  private async startDatabase(): Promise<string> {
+    if (this.config.database.url) {
+      say('using the database in DATABASE_URL');
+      return this.config.database.url;
+    }
+    const { port, dir } = this.config.database.embedded;
+    say(`using the embedded PostgreSQL on port ${port} (data: ${displayPath(dir)})`);
+    const { url, server } = await embeddedServer(this.config, this.restarting());
+    this.database = server;
+    await this.started(server, `on 127.0.0.1:${port}`);
+    return url;
+  }
+
+  private async prepareDatabase(url: string): Promise<void> {
+    const applied = await runMigrations(this.config, url);
+    say(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    const key = await ensureBootstrapAdminKey(this.config);
+    if (key === null) {
+      return;
+    }
+    if (process.stdout.isTTY) {
+      this.keyNotice = firstAdminKeyBanner(key);
+      return;
+    }
+    // Written at once, so the key survives whatever happens next; announced once all is up.
+    const file = firstAdminKeyFile(this.config);
+    writeFirstAdminKey(file, key);
+    this.keyNotice = firstAdminKeyFileNotice(displayPath(file));
+  }
+
+  /** After the start-up lines, so that they do not scroll it away; or on the way out. */
+  private printKeyNotice(): void {
+    if (this.keyNotice !== undefined) {
+      process.stdout.write(this.keyNotice);
+      this.keyNotice = undefined;
+    }
+  }
+
+  private restarting(): Pick<SupervisedOptions, 'restart' | 'report' | 'onGiveUp'> {
+    return {
+      restart: true,
+      report: say,
+      onGiveUp: (reason) => {
+        say(reason);
+        void this.shutdown(1);
+      },
+    };
+  }
+
+  private worker(env: NodeJS.ProcessEnv): Supervised {
+    const { host, port } = this.config.worker;
+    return new Supervised({
+      ...this.restarting(),
+      name: 'worker',
+      command: () => nodeChild(WORKER_ENTRY, env),
+      endpoints: [{ host, port }],
+      ready: () => tcpAccepts(host, port),
+      readyTimeoutMs: WORKER_READY_TIMEOUT_MS,
+      stopSteps: NODE_STOP_STEPS,
+    });
+  }
+
+  private gateway(env: NodeJS.ProcessEnv): Supervised {
+    const { host, port } = this.config.http;
+    const health = `http://${reachable(host)}:${port}/health`;
+    return new Supervised({
+      ...this.restarting(),
+      name: 'gateway',
+      command: () => nodeChild(GATEWAY_ENTRY, env),
+      endpoints: [{ host, port }],
+      ready: () => httpAnswers(health),
+      readyTimeoutMs: GATEWAY_READY_TIMEOUT_MS,
+      stopSteps: NODE_STOP_STEPS,
+      configErrorExitCode: EX_CONFIG,
+    });
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    if (this.firstSignalAt === undefined) {
+      this.firstSignalAt = Date.now();
+      void this.shutdown(0, signal);
+      return;
+    }
+    if (Date.now() - this.firstSignalAt >= SAME_SIGNAL_WINDOW_MS) {
+      void this.forceStop(signal);
+    }
+  }
+
+  /** The gateways first (no request reaches a worker going away; they write their last changes), then the workers, then the database. */
+  shutdown(exitCode: number, signal?: NodeJS.Signals): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      say(signal ? `${signal}: stopping` : 'stopping');
+      for (const group of [this.gateways, this.workers, this.database ? [this.database] : []]) {
+        await Promise.all(group.map((child) => this.stopOne(child)));
+      }
+      this.printKeyNotice();
+      this.lock.release();
+      say('stopped');
+      process.exit(exitCode);
+    })();
+    return this.shuttingDown;
+  }
+
+  private async stopOne(child: Supervised): Promise<void> {
+    const pid = child.pid;
+    const since = Date.now();
+    await child.stop();
+    if (pid !== undefined) {
+      say(`${child.name} stopped (pid ${pid}, ${seconds(since)})`);
+    }
+  }
+
+  private async forceStop(signal: NodeJS.Signals): Promise<void> {
+    say(`${signal} again: stopping everything at once`);
+    const all = [...this.gateways, ...this.workers, ...(this.database ? [this.database] : [])];
+    await Promise.all(all.map((child) => child.forceStop()));
+    this.lock.release();
+    process.exit(130);
   }
 }
 
-async function main(): Promise<void> {
-  let config: AppConfig;
+function loadConfigOrExit(): AppConfig {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -138,65 +274,28 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
 
-  say(
-    config.database.url
-      ? 'using the database in DATABASE_URL'
-      : `using the embedded PostgreSQL on port ${config.database.embedded.port}`,
-  );
-  const database: DatabaseHandle = await ensureDatabase(config);
-  try {
-    const applied = await runMigrations(config, database.url);
-    say(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
-    const adminKey = await ensureBootstrapAdminKey(config);
-    if (adminKey !== null) {
-      printAdminKey(adminKey);
-    }
-  } catch (error) {
-    await database.stop();
-    throw error;
+async function main(): Promise<void> {
+  // A closed terminal (SIGHUP) must not end the supervisor while it stops its children.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const config = loadConfigOrExit();
+  const lockFile = instanceLockFile(config);
+  const attempt = await waitForInstanceLock(lockFile, {
+    command: SUPERVISOR_COMMAND,
+    // Not exec'd by the npm script's shell: that shell took the lock for this start.
+    adoptFrom: [process.ppid],
+    timeoutMs: LOCK_WAIT_MS,
+    retryWhile: (holder) => holder.command !== SUPERVISOR_COMMAND,
+  });
+  if (!attempt.acquired) {
+    process.stderr.write(startRefusal(attempt.holder, lockFile, 'started'));
+    process.exit(1);
   }
-
-  const env = childEnvironment({ DATABASE_URL: database.url });
-  let shuttingDown = false;
-  const shutdown = async (exitCode: number): Promise<void> => {
-    if (shuttingDown) {
-      return;
-    }
-    shuttingDown = true;
-    say('stopping');
-    // The gateway first, so no request reaches a worker that is going away.
-    await gateway.stop();
-    await worker.stop();
-    await database.stop();
-    say('stopped');
-    process.exit(exitCode);
-  };
-  const fatal = (reason: string): void => {
-    say(reason);
-    void shutdown(1);
-  };
-  const worker = new Supervised('worker', WORKER_ENTRY, env, fatal);
-  const gateway = new Supervised('gateway', GATEWAY_ENTRY, env, fatal);
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    if (signals > 1) {
-      say(`${signal} again: killing everything`);
-      gateway.kill();
-      worker.kill();
-      process.exit(130);
-    }
-    void shutdown(0);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-
-  worker.start();
-  gateway.start();
-  await announceWhenListening(config, gateway);
+  const { lock } = attempt;
+  process.on('exit', () => lock.release());
+  await new Supervisor(config, lock).run();
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { built } from './support/paths';
@@ -7,19 +7,22 @@ import {
   freePort,
   ManagedProcess,
   spawnBuilt,
+  spawnCommand,
   stopAll,
   TEST_MODEL_CACHE_DIR,
   waitForHttp,
   waitForPort,
 } from './support/processes';
+import { createInstallation, lockHolderPid, waitForOutput } from './support/supervisor';
 
 // Real processes on a shared CPU: the project-level testTimeout is not applied by Jest 30.
 jest.setTimeout(180_000);
 
 /**
  * `npm start`'s supervisor, compiled, with no DATABASE_URL: it creates the embedded PostgreSQL
- * server in a throwaway data directory, migrates it, prints the first admin key once, runs the
- * worker and the gateway, restarts a killed worker, and stops everything on a signal.
+ * server in a throwaway data directory, migrates it, hands over the first admin key once (to a
+ * mode-600 file, as its output here is not a terminal; printed on a terminal), runs the worker and
+ * the gateway, restarts a killed worker, and stops everything on a signal.
  */
 describe('npm start supervisor', () => {
   let dataParent: string;
@@ -47,25 +50,6 @@ describe('npm start supervisor', () => {
     rmSync(dataParent, { recursive: true, force: true });
   });
 
-  async function waitForOutput(
-    supervisor: ManagedProcess,
-    pattern: RegExp,
-    timeoutMs = 120_000,
-  ): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const match = supervisor.output().match(pattern);
-      if (match) {
-        return match;
-      }
-      if (!supervisor.isRunning()) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`no ${pattern} in the supervisor's output:\n${supervisor.output().slice(-4000)}`);
-  }
-
   /** The pid of the supervisor's child running the compiled entry point `script`. */
   function childPid(supervisor: ManagedProcess, script: string[]): number {
     const entry = built(...script);
@@ -90,11 +74,22 @@ describe('npm start supervisor', () => {
 
   let adminKey: string;
 
-  it('should start everything on a fresh data directory and print one admin key', async () => {
+  it('should start everything on a fresh data directory and write one admin key to a private file', async () => {
     const supervisor = spawnBuilt('supervisor', ['scripts', 'start.js'], env);
-    const [, key] = await waitForOutput(supervisor, /^ {4}(ocr_[a-z0-9]+_[A-Za-z0-9_-]{43,})$/m);
-    adminKey = key;
     await waitForOutput(supervisor, /gateway listening on/);
+    const keyFile = join(dataParent, 'data', 'first-admin-key');
+    await waitForOutput(
+      supervisor,
+      /admin API key was created and written, readable by you only, to\n {4}(.+)\n/,
+    );
+    expect(supervisor.output()).toContain(`    ${keyFile}\n`);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    adminKey = readFileSync(keyFile, 'utf8').trim();
+    expect(adminKey).toMatch(/^ocr_[a-z0-9]+_[A-Za-z0-9_-]{43,}$/);
+    // The notice comes after the start-up lines, so they do not scroll it away.
+    expect(supervisor.output().indexOf('gateway listening on')).toBeLessThan(
+      supervisor.output().indexOf('admin API key was created'),
+    );
     expect(supervisor.output()).toContain('applied migrations: InitialSchema1764288000000');
     expect(existsSync(join(dataParent, 'data', 'postgres', 'PG_VERSION'))).toBe(true);
 
@@ -103,8 +98,8 @@ describe('npm start supervisor', () => {
     const listing = (await keys.json()) as { items: { scopes: string[] }[] };
     expect(listing.items).toHaveLength(1);
     expect(listing.items[0].scopes).toEqual(expect.arrayContaining(['admin', 'ocr']));
-    // The plaintext appears once: in the banner, nowhere in the children's logs.
-    expect(supervisor.output().split(adminKey)).toHaveLength(2);
+    // The plaintext is in the file only, nowhere in the supervisor's or the children's output.
+    expect(supervisor.output()).not.toContain(adminKey);
 
     await waitForHttp(`${baseUrl}/health`, {
       process: supervisor,
@@ -150,12 +145,38 @@ describe('npm start supervisor', () => {
     const keys = await fetch(`${baseUrl}/admin/v1/keys`, { headers: { 'X-API-Key': adminKey } });
     expect(keys.status).toBe(200);
 
-    // A terminal's Ctrl-C signals the whole foreground process group, children included.
+    // A terminal's Ctrl-C signals the whole foreground process group (the children have their own).
     process.kill(-(supervisor.child.pid as number), 'SIGINT');
     const { code } = await supervisor.exited;
     expect(code).toBe(0);
     expect(await portClosed(Number(env.PORT))).toBe(true);
     expect(await portClosed(Number(env.WORKER_PORT))).toBe(true);
     expect(await portClosed(Number(env.EMBEDDED_PG_PORT))).toBe(true);
+  });
+
+  it('should print the first admin key on a terminal, after the start-up lines, and write no file', async () => {
+    const installation = await createInstallation();
+    try {
+      // util-linux's `script` gives the supervisor a terminal (a pseudo-terminal) for its output.
+      const command = `exec ${process.execPath} ${built('scripts', 'start.js')}`;
+      const terminal = spawnCommand(
+        'supervisor on a terminal',
+        'script',
+        ['-qfec', command, '/dev/null'],
+        installation.env,
+      );
+      const [, key] = await waitForOutput(
+        terminal,
+        /It is shown ONLY NOW, never again:\r?\n\r?\n {4}(ocr_[a-z0-9]+_[A-Za-z0-9_-]{43,})\r?\n/,
+      );
+      expect(terminal.output().indexOf('gateway listening on')).toBeLessThan(terminal.output().indexOf(key));
+      expect(existsSync(join(installation.dataDir, 'first-admin-key'))).toBe(false);
+      const keys = await fetch(`${installation.baseUrl}/admin/v1/keys`, { headers: { 'X-API-Key': key } });
+      expect(keys.status).toBe(200);
+      process.kill(lockHolderPid(installation), 'SIGTERM');
+      expect((await terminal.exited).code).toBe(0);
+    } finally {
+      installation.cleanup();
+    }
   });
 });

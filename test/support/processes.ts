@@ -63,16 +63,16 @@ export function spawnBuilt(
   return spawnCommand(name, process.execPath, [...entry, ...args], env, options);
 }
 
-/** Spawns any program (nginx, say) the same way: minimal environment, output kept, stopped by stopAll. */
+/** Spawns any program (nginx, `npm start`) the same way: minimal environment, output kept, stopped by stopAll; in `cwd` (default: the checkout). */
 export function spawnCommand(
   name: string,
   command: string,
   args: string[],
   env: Record<string, string | undefined> = {},
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; cwd?: string } = {},
 ): ManagedProcess {
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     // Its own process group, so a test can signal the group the way a terminal's Ctrl-C does.
     detached: options.detached ?? false,
     env: {
