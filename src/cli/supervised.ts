@@ -161,14 +161,21 @@ export class Supervised {
     }
     this.launchedAt = Date.now();
     this.readyAt = undefined;
-    const child = spawn(command, args, {
-      env: spec.env,
-      uid: spec.uid,
-      gid: spec.gid,
-      stdio,
-      // Its own session and process group: the terminal's signals reach the supervisor only.
-      detached: true,
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, {
+        env: spec.env,
+        uid: spec.uid,
+        gid: spec.gid,
+        stdio,
+        // Its own session and process group: the terminal's signals reach the supervisor only.
+        detached: true,
+      });
+    } catch (error) {
+      // E.g. EPERM for a uid it may not take: what a failed start is.
+      this.failedStart(`${this.name} could not be run: ${(error as Error).message}`, false);
+      return;
+    }
     this.child = child;
     const lifeline = child.stdio[3] as Socket | null | undefined;
     // Nothing is ever written on it; it only has to stay open while the supervisor lives.
