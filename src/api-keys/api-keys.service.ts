@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKeyScope } from '../auth/authenticated-key';
+import type { ApiKeyScope } from './api-key-scopes';
 import { AppConfig } from '../config';
 import { DailyUsageRepository } from '../usage/daily-usage.repository';
 import { generateApiKey } from './api-key-format';

@@ -12,7 +12,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { API_KEY_SCOPES, type ApiKeyScope } from '../../auth/authenticated-key';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes';
 
 export const MAX_DAILY_LIMIT = 2_147_483_647;
 

@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { ApiKeyAuth } from '../common/decorators/api-key-auth.decorator';
-import type { ApiKeyScope } from './authenticated-key';
+import type { ApiKeyScope } from './api-key-scopes';
 
 export const SCOPES_METADATA = 'auth:scopes';
 
