@@ -118,17 +118,34 @@ function jsonParser(limit: number): RequestHandler {
         throw shapeError(problem);
       }
     },
+    // Called once per member, and members are bounded above. JSON.parse makes `__proto__` an own
+    // property, which class-transformer would then assign as the DTO's prototype.
+    reviver: (key: string, value: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new BodyRefusal(`Invalid request: property ${key} is not allowed.`);
+      }
+      return value;
+    },
   });
 }
 
-function shapeError(problem: JsonShapeProblem): ApiError {
+/** Property names no body of this API has, and that reach prototypes when assigned. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Thrown inside body-parser's hooks, which rewrite what they catch (the JSON parse path deletes
+ * every own property but the message): only its class and message are relied on.
+ */
+class BodyRefusal extends Error {}
+
+function shapeError(problem: JsonShapeProblem): BodyRefusal {
   const { maxDepth, maxMembers, maxKeyBytes } = JSON_SHAPE_LIMITS;
   const detail: Record<JsonShapeProblem, string> = {
     depth: `the JSON body nests deeper than ${maxDepth} levels`,
     members: `the JSON body has more than ${maxMembers} array items and properties in all`,
     key: `a property name is longer than ${maxKeyBytes} bytes`,
   };
-  return new ApiError(400, 'validation_failed', `Invalid request: ${detail[problem]}.`);
+  return new BodyRefusal(`Invalid request: ${detail[problem]}.`);
 }
 
 /** Runs an Express body parser and settles with its outcome, as a contract error on failure. */
@@ -139,7 +156,10 @@ function run(parser: RequestHandler, request: Request, response: Response): Prom
         resolve();
         return;
       }
-      const failure = error instanceof ApiError ? error : fromBodyParserError(error);
+      const failure =
+        error instanceof BodyRefusal
+          ? new ApiError(400, 'validation_failed', error.message)
+          : fromBodyParserError(error);
       reject(failure ?? (error instanceof Error ? error : new Error('the body parser failed')));
     });
   });
