@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { GatewayHttpAdapter } from './common/http/http-server';
 import { createHttpLogger, createLogger } from './common/logging/logger';
 import { noStoreMiddleware } from './common/middleware/no-store.middleware';
+import { requireHostMiddleware } from './common/middleware/require-host.middleware';
 import { requestIdMiddleware } from './common/middleware/request-id.middleware';
 import { setupOpenApi } from './common/openapi/openapi';
 import { createValidationPipe } from './common/pipes/validation.pipe';
@@ -40,6 +41,7 @@ export async function createApp(
   app.use(requestIdMiddleware);
   app.use(noStoreMiddleware);
   app.use(createHttpLogger(logger));
+  app.use(requireHostMiddleware);
   if (config.metrics.enabled) {
     app.use(app.get(HttpMetrics).middleware);
   }

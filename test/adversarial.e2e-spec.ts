@@ -165,7 +165,10 @@ describe('adversarial requests (real gateway, real worker, real Postgres)', () =
   });
 
   it('should still answer after the whole corpus', async () => {
-    const reply = await sendRaw(gateway.port, Buffer.from('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    const reply = await sendRaw(
+      gateway.port,
+      Buffer.from('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    );
     expect(reply.status).toBe(200);
   });
 });

@@ -49,16 +49,16 @@ function codeOf(error: Error): string | undefined {
  * (answer 503 and retry later) rather than a fault of the statement or its data.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof DatabaseUnavailableError || isDatabaseUnreachable(error)) {
-    return true;
-  }
   if (!(error instanceof Error)) {
     return false;
+  }
+  const cause = driverErrorOf(error);
+  if (cause instanceof DatabaseUnavailableError || isDatabaseUnreachable(error)) {
+    return true;
   }
   if (TYPEORM_UNAVAILABLE.has(error.name)) {
     return true;
   }
-  const cause = driverErrorOf(error);
   const code = codeOf(cause);
   if (code !== undefined) {
     return code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code);

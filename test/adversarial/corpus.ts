@@ -39,7 +39,13 @@ const json = (key?: string): Record<string, string> => ({
 });
 
 function post(path: string, headers: Record<string, string>, body: string | Buffer): HttpAttack {
-  return { kind: 'http', method: 'POST', path, headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body) };
+  return {
+    kind: 'http',
+    method: 'POST',
+    path,
+    headers,
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+  };
 }
 
 /** Cached: some bodies are megabytes, built once per run. */
@@ -93,7 +99,13 @@ export const CORPUS: CorpusEntry[] = [
   },
   {
     name: 'a GET with a body',
-    build: ({ key }) => ({ kind: 'http', method: 'GET', path: '/api/v1/usage', headers: json(key), body: Buffer.from('{') }),
+    build: ({ key }) => ({
+      kind: 'http',
+      method: 'GET',
+      path: '/api/v1/usage',
+      headers: json(key),
+      body: Buffer.from('{'),
+    }),
     status: 200,
     code: '',
   },
@@ -124,19 +136,21 @@ export const CORPUS: CorpusEntry[] = [
     status: 400,
     code: 'validation_failed',
   },
-  ...(['gzip', 'br', 'deflate'] as const).map(
-    (encoding): CorpusEntry => ({
-      name: `Content-Encoding: ${encoding} over plain bytes`,
-      build: ({ key }) => post('/api/v1/ocr', { ...json(key), 'content-encoding': encoding }, '{"image":"x"}'),
-      status: 400,
-      code: 'validation_failed',
-      heavy: true,
-    }),
-  ),
+  ...(['gzip', 'br', 'deflate'] as const).map((encoding): CorpusEntry => ({
+    name: `Content-Encoding: ${encoding} over plain bytes`,
+    build: ({ key }) => post('/api/v1/ocr', { ...json(key), 'content-encoding': encoding }, '{"image":"x"}'),
+    status: 400,
+    code: 'validation_failed',
+    heavy: true,
+  })),
   {
     name: 'a truncated gzip body',
     build: ({ key }) =>
-      post('/api/v1/ocr', { ...json(key), 'content-encoding': 'gzip' }, gzipSync('{"image":"x"}').subarray(0, 12)),
+      post(
+        '/api/v1/ocr',
+        { ...json(key), 'content-encoding': 'gzip' },
+        gzipSync('{"image":"x"}').subarray(0, 12),
+      ),
     status: 400,
     code: 'validation_failed',
   },
@@ -149,7 +163,11 @@ export const CORPUS: CorpusEntry[] = [
   {
     name: 'a gzip bomb past the body limit',
     build: ({ key }) =>
-      post('/admin/v1/keys', { ...json(key), 'content-encoding': 'gzip' }, gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20))),
+      post(
+        '/admin/v1/keys',
+        { ...json(key), 'content-encoding': 'gzip' },
+        gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)),
+      ),
     status: 413,
     code: 'payload_too_large',
   },
@@ -185,7 +203,8 @@ export const CORPUS: CorpusEntry[] = [
   },
   {
     name: 'a prototype-pollution body',
-    build: ({ key }) => post('/admin/v1/keys', json(key), '{"name":"x","tier":"free","__proto__":{"admin":true}}'),
+    build: ({ key }) =>
+      post('/admin/v1/keys', json(key), '{"name":"x","tier":"free","__proto__":{"admin":true}}'),
     status: 400,
     code: 'validation_failed',
   },
@@ -199,7 +218,11 @@ export const CORPUS: CorpusEntry[] = [
   {
     name: 'a UTF-16 JSON body',
     build: ({ key }) =>
-      post('/api/v1/ocr', { 'content-type': 'application/json; charset=utf-16le', 'x-api-key': key }, Buffer.from('{}', 'utf16le')),
+      post(
+        '/api/v1/ocr',
+        { 'content-type': 'application/json; charset=utf-16le', 'x-api-key': key },
+        Buffer.from('{}', 'utf16le'),
+      ),
     status: 415,
     code: 'unsupported_media_type',
   },
@@ -211,7 +234,11 @@ export const CORPUS: CorpusEntry[] = [
   },
   {
     name: 'a multipart form with 1 000 fields',
-    build: ({ key }) => multipart(key, Array.from({ length: 1000 }, (_, i) => [`f${i}`, 'x'])),
+    build: ({ key }) =>
+      multipart(
+        key,
+        Array.from({ length: 1000 }, (_, i) => [`f${i}`, 'x']),
+      ),
     status: 400,
     code: 'validation_failed',
   },
@@ -245,7 +272,15 @@ export const CORPUS: CorpusEntry[] = [
   {
     name: 'Content-Length and Transfer-Encoding together (request smuggling)',
     build: () =>
-      raw('POST /api/v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+      raw(
+        'POST /api/v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ),
+    status: 400,
+    code: 'validation_failed',
+  },
+  {
+    name: 'an HTTP/1.1 request without Host',
+    build: () => raw('GET /health HTTP/1.1\r\nConnection: close\r\n\r\n'),
     status: 400,
     code: 'validation_failed',
   },

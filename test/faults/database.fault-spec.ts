@@ -38,7 +38,11 @@ const SERVER = `
 })();
 `;
 
-async function waitForOutput(server: ManagedProcess, pattern: RegExp, after: number): Promise<RegExpExecArray> {
+async function waitForOutput(
+  server: ManagedProcess,
+  pattern: RegExp,
+  after: number,
+): Promise<RegExpExecArray> {
   for (let i = 0; i < 300; i++) {
     const match = pattern.exec(server.output().slice(after));
     if (match) {
@@ -76,7 +80,11 @@ function signalServer(postmaster: number, signal: NodeJS.Signals): void {
 function expectUnavailable(answer: Answer): void {
   expect(answer.status).toBe(503);
   expect(answer.body).toEqual({
-    error: { code: 'database_unavailable', message: expect.any(String), requestId: expect.stringMatching(/^req_/) },
+    error: {
+      code: 'database_unavailable',
+      message: expect.any(String),
+      requestId: expect.stringMatching(/^req_/),
+    },
   });
   expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 }
@@ -144,7 +152,9 @@ describe('database frozen or down (real gateway, its own PostgreSQL)', () => {
       const [cached, unknown, created] = await Promise.all([
         timed(() => usage(admin)),
         timed(() => usage(generateApiKey().plaintext)),
-        timed(() => call(gateway.url, 'POST', '/admin/v1/keys', { key: admin, body: { name: 'x', tier: 'free' } })),
+        timed(() =>
+          call(gateway.url, 'POST', '/admin/v1/keys', { key: admin, body: { name: 'x', tier: 'free' } }),
+        ),
       ]);
       for (const { value, ms } of [cached, unknown, created]) {
         expectUnavailable(value);

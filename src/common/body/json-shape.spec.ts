@@ -40,7 +40,10 @@ function randomValue(next: () => number, level: number): { value: unknown; shape
   const pick = next();
   if (level > 6 || pick < 0.35) {
     const scalars = [null, true, false, 0, -12.5e3, 7, randomString(next)];
-    return { value: scalars[Math.floor(next() * scalars.length)], shape: { depth: 0, members: 0, maxKeyBytes: 0 } };
+    return {
+      value: scalars[Math.floor(next() * scalars.length)],
+      shape: { depth: 0, members: 0, maxKeyBytes: 0 },
+    };
   }
   const count = Math.floor(next() * 5);
   const children = Array.from({ length: count }, () => randomValue(next, level + 1));
@@ -74,7 +77,9 @@ describe(jsonShapeProblem.name, () => {
     expect(problem('[]', { maxMembers: 0 })).toBeNull();
     expect(problem('{ }', { maxMembers: 0 })).toBeNull();
     expect(problem('[0]', { maxMembers: 0 })).toBe('members');
-    expect(problem(`{"images":[${Array(300_000).fill('{}').join(',')}]}`, { maxMembers: 1024 })).toBe('members');
+    expect(problem(`{"images":[${Array(300_000).fill('{}').join(',')}]}`, { maxMembers: 1024 })).toBe(
+      'members',
+    );
   });
 
   it('should bound property names but not string values', () => {

@@ -24,7 +24,8 @@ export function httpServerOptions(config: AppConfig): ServerOptions {
     keepAliveTimeout: keepAliveTimeoutMs,
     maxHeaderSize: maxHeaderBytes,
     connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
-    requireHostHeader: true,
+    // Node's own check answers a bare 400; requireHostMiddleware answers in the contract's shape.
+    requireHostHeader: false,
   };
 }
 
