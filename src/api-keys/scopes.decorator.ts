@@ -13,6 +13,11 @@ export function Scopes(...scopes: ApiKeyScope[]): ClassDecorator & MethodDecorat
   return applyDecorators(
     SetMetadata(SCOPES_METADATA, scopes),
     ApiKeyAuth(),
-    ApiErrorResponses('invalid_api_key', ...(scopes.length > 0 ? (['forbidden'] as const) : [])),
+    // A key is checked against the database unless it was verified lately: that may be unavailable.
+    ApiErrorResponses(
+      'invalid_api_key',
+      'database_unavailable',
+      ...(scopes.length > 0 ? (['forbidden'] as const) : []),
+    ),
   );
 }
