@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
+import { createAdminKeyWithCli } from './support/keys';
 import {
   freePort,
   GatewayProcess,
@@ -47,10 +48,12 @@ describe('gateway platform', () => {
   let db: { url: string; drop: () => Promise<void> };
   let gateway: GatewayProcess;
   let workerPort: number;
+  let admin: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await migrate(db.url);
+    admin = await createAdminKeyWithCli(db.url);
     workerPort = await freePort();
     gateway = await startGateway({ databaseUrl: db.url, workerPort });
   });
@@ -82,10 +85,20 @@ describe('gateway platform', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^req_[A-Za-z0-9_-]+$/);
   });
 
+  it('should not read the body of a request without a valid key', async () => {
+    const res = await call(`${gateway.url}/admin/v1/keys`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: '{"name": "x",',
+    });
+    expect(res.status).toBe(401);
+    expectErrorShape(res.json(), 'invalid_api_key', res.headers.get('x-request-id'));
+  });
+
   it('should answer malformed JSON with 400 validation_failed', async () => {
     const res = await call(`${gateway.url}/admin/v1/keys`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': admin },
       body: '{"name": "x",',
     });
     expect(res.status).toBe(400);
@@ -96,34 +109,44 @@ describe('gateway platform', () => {
   it('should answer an unsupported content type with 415', async () => {
     const res = await call(`${gateway.url}/admin/v1/keys`, {
       method: 'POST',
-      headers: { 'Content-Type': 'text/plain' },
+      headers: { 'Content-Type': 'text/plain', 'X-API-Key': admin },
       body: 'hello',
     });
     expect(res.status).toBe(415);
     expectErrorShape(res.json(), 'unsupported_media_type', res.headers.get('x-request-id'));
   });
 
-  it('should accept JSON bodies far above Express’s 100 kB default', async () => {
-    const body = JSON.stringify({ name: 'x', padding: 'a'.repeat(2 * 1024 * 1024) });
-    const res = await call(`${gateway.url}/admin/v1/keys`, {
+  it('should accept image bodies far above Express’s 100 kB default', async () => {
+    const body = JSON.stringify({ image: 'a'.repeat(2 * 1024 * 1024) });
+    const res = await call(`${gateway.url}/api/v1/ocr`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': admin },
       body,
     });
-    // Parsed, then refused by the key guard: not by the body parser.
-    expect(res.status).toBe(401);
-    expectErrorShape(res.json(), 'invalid_api_key', res.headers.get('x-request-id'));
+    // Parsed, then refused as an image: not by the body parser.
+    expect(res.status).toBe(422);
+    expectErrorShape(res.json(), 'invalid_image', res.headers.get('x-request-id'));
   });
 
   it('should answer a body above MAX_BODY_BYTES (16 MiB) with 413 payload_too_large', async () => {
     const body = `{"image":"${'A'.repeat(16 * 1024 * 1024)}"}`;
-    const res = await call(`${gateway.url}/admin/v1/keys`, {
+    const res = await call(`${gateway.url}/api/v1/ocr`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': admin },
       body,
     });
     expect(res.status).toBe(413);
     expectErrorShape(res.json(), 'payload_too_large', res.headers.get('x-request-id'));
+  });
+
+  it('should hold admin bodies to 16 KiB', async () => {
+    const res = await call(`${gateway.url}/admin/v1/keys`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': admin },
+      body: JSON.stringify({ name: 'x'.repeat(17 * 1024), tier: 'free' }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   it("should set helmet's security headers and hide the framework", async () => {
@@ -281,10 +304,12 @@ describe('gateway platform', () => {
 describe('gateway platform with CORS origins and a small body limit', () => {
   let db: { url: string; drop: () => Promise<void> };
   let gateway: GatewayProcess;
+  let admin: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await migrate(db.url);
+    admin = await createAdminKeyWithCli(db.url);
     gateway = await startGateway({
       databaseUrl: db.url,
       env: { CORS_ORIGINS: 'https://app.example.com', MAX_BODY_BYTES: '4096' },
@@ -319,13 +344,11 @@ describe('gateway platform with CORS origins and a small body limit', () => {
   });
 
   it('should apply MAX_BODY_BYTES', async () => {
-    const fits = JSON.stringify({ padding: 'a'.repeat(3000) });
-    const tooLarge = JSON.stringify({ padding: 'a'.repeat(5000) });
-    const headers = { 'Content-Type': 'application/json' };
-    expect((await call(`${gateway.url}/admin/v1/keys`, { method: 'POST', headers, body: fits })).status).toBe(
-      401,
-    );
-    const res = await call(`${gateway.url}/admin/v1/keys`, { method: 'POST', headers, body: tooLarge });
+    const fits = JSON.stringify({ image: 'a'.repeat(3000) });
+    const tooLarge = JSON.stringify({ image: 'a'.repeat(5000) });
+    const headers = { 'Content-Type': 'application/json', 'X-API-Key': admin };
+    expect((await call(`${gateway.url}/api/v1/ocr`, { method: 'POST', headers, body: fits })).status).toBe(422);
+    const res = await call(`${gateway.url}/api/v1/ocr`, { method: 'POST', headers, body: tooLarge });
     expect(res.status).toBe(413);
     expect((res.json() as ErrorBody).error.message).toBe('The request body exceeds the limit of 4096 bytes.');
   });

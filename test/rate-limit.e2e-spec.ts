@@ -196,25 +196,42 @@ describe('rate limits on the real gateway', () => {
     }
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.slice(4)).toEqual([429, 429, 429, 429]);
-    // The bucket lives in Redis under the configured prefix, keyed by the key id.
+    // The bucket lives in Redis under the configured prefix, keyed by the key's lineage (its id here).
     const redis = new Redis(REDIS_URL);
     const ttl = await redis.pttl(`${gatewayPrefix}rate:${key.id}`);
     await redis.quit();
     expect(ttl).toBeGreaterThan(0);
   });
 
-  it('should limit each client address in front of authentication, without limiting /health', async () => {
+  it('should share one bucket between a key and its rotated successor', async () => {
+    const key = await createKey('free');
+    const successor = generateApiKey();
+    await dataSource.query(
+      `INSERT INTO api_keys (id, lineage_id, name, tier, scopes, key_hash, rotated_from)
+       VALUES ($1, $2, 'successor', 'free', '{ocr}', $3, $2)`,
+      [successor.id, key.id, await hash(successor.plaintext, 4)],
+    );
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
+      statuses.push((await usage(first, i % 2 === 0 ? key : successor.plaintext)).status);
+    }
+    // Tier free here: burst 3 for the pair, not 3 each.
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it('should limit each client address in front of authentication, on every path', async () => {
+    // The start-up probe spent a token already: count up to the first refusal.
+    const statuses: number[] = [];
+    while (statuses.length < 6 && statuses.at(-1) !== 429) {
       statuses.push((await usage(addressLimited, `ocr_${'a'.repeat(12)}_${'b'.repeat(43)}`)).status);
     }
-    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
     const refused = await usage(addressLimited, await createKey('pro'));
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     await expect(refused.json()).resolves.toMatchObject({ error: { code: 'rate_limited' } });
-    for (let i = 0; i < 5; i++) {
-      expect((await fetch(`${addressLimited.url}/health`)).status).not.toBe(429);
-    }
+    expect((await fetch(`${addressLimited.url}/health`)).status).toBe(429);
+    expect((await fetch(`${addressLimited.url}/nonexistent`, { method: 'POST', body: '{}' })).status).toBe(429);
   });
 });

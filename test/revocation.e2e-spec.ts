@@ -51,7 +51,12 @@ describe('cross-process revocation (two real gateways, one Postgres)', () => {
     pg = new Client({ connectionString: db.url });
     await pg.connect();
     admin = await createAdminKeyWithCli(db.url);
-    const env = { IP_RATE_LIMIT_RPS: '0', METRICS_ENABLED: 'false', KEY_CACHE_TTL_MS: '600000' };
+    const env = {
+      IP_RATE_LIMIT_RPS: '0',
+      METRICS_ENABLED: 'false',
+      KEY_CACHE_TTL_MS: '600000',
+      BCRYPT_COST: '4',
+    };
     [a, b] = await Promise.all([
       startGateway({ databaseUrl: db.url, env }),
       startGateway({ databaseUrl: db.url, env }),
@@ -109,6 +114,54 @@ describe('cross-process revocation (two real gateways, one Postgres)', () => {
     expect((await runKeysCli(db.url, ['revoke', id])).code).toBe(0);
     expect(await works(a, key)).toBe(false);
     expect(await works(b, key)).toBe(false);
+  });
+
+  it('should accept a changed key in 0 of 50 tries on the other gateway once the admin call has returned', async () => {
+    let accepted = 0;
+    for (let i = 0; i < 50; i++) {
+      const { id, key } = await cachedOnBoth();
+      // Revoke through one, disable through the other, now and then through the CLI.
+      const [changer, other] = i % 2 === 0 ? [a, b] : [b, a];
+      if (i % 10 === 9) {
+        expect((await runKeysCli(db.url, ['revoke', id])).code).toBe(0);
+      } else if (i % 3 === 0) {
+        const patched = await call(changer.url, 'PATCH', `/admin/v1/keys/${id}`, {
+          key: admin,
+          body: { enabled: false },
+        });
+        expect(patched.status).toBe(200);
+      } else {
+        expect((await call(changer.url, 'DELETE', `/admin/v1/keys/${id}`, { key: admin })).status).toBe(204);
+      }
+      const tries = await Promise.all([works(other, key), works(other, key), works(changer, key)]);
+      accepted += tries.filter(Boolean).length;
+    }
+    process.stdout.write(`[revocation] accepted after the change returned: ${accepted} of 150 requests (50 changes)\n`);
+    expect(accepted).toBe(0);
+  });
+
+  it('should not let a frozen gateway hold a revocation up, nor serve the key from its cache when it wakes', async () => {
+    const { id, key } = await cachedOnBoth();
+    b.child.kill('SIGSTOP');
+    let revokedMs: number;
+    try {
+      const started = performance.now();
+      expect((await call(a.url, 'DELETE', `/admin/v1/keys/${id}`, { key: admin })).status).toBe(204);
+      revokedMs = performance.now() - started;
+    } finally {
+      b.child.kill('SIGCONT');
+    }
+    // KEY_CHANGE_CONFIRM_TIMEOUT_MS (2 s) at most, with room for a loaded machine.
+    expect(revokedMs).toBeGreaterThan(1500);
+    expect(revokedMs).toBeLessThan(6000);
+    expect(await works(b, key)).toBe(false);
+  });
+
+  it('should return from a change at once when every gateway confirms it', async () => {
+    const { id } = await cachedOnBoth();
+    const started = performance.now();
+    expect((await call(a.url, 'DELETE', `/admin/v1/keys/${id}`, { key: admin })).status).toBe(204);
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it('should reconnect its listener after losing it, forgetting every cached key since notifications may have been missed', async () => {

@@ -9,7 +9,7 @@ import {
   PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import type { ApiKeyScope } from '../auth/authenticated-key';
+import type { ApiKeyScope } from './api-key-scopes';
 
 /**
  * A row of `api_keys` (schema: migrations/1764288000000-initial-schema.ts). The index, check and

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { API_KEY_CHANGED_CHANNEL, KEY_CHANGE_LISTENER_NAME, keyChangePayload } from './api-key-changes';
 import { ApiKey } from './api-key.entity';
-
-/** Postgres channel on which every change to a key is announced with the key id as payload. */
-export const API_KEY_CHANGED_CHANNEL = 'api_key_changed';
 
 export type NewApiKey = Pick<
   ApiKey,
@@ -20,9 +18,13 @@ export type NewApiKey = Pick<
 >;
 export type ApiKeyUpdate = Partial<Pick<ApiKey, 'name' | 'tier' | 'enabled' | 'expiresAt' | 'dailyLimit'>>;
 
-/** Why a change was not made; `done` carries the result. */
+/**
+ * Why a change was not made; `done` carries the result and the backend pids of the gateways'
+ * listening connections just after the change committed, whose confirmations it waits for (null:
+ * they could not be read).
+ */
 export type KeyMutation<T> =
-  | { outcome: 'done'; value: T }
+  | { outcome: 'done'; value: T; listeners: number[] | null }
   | { outcome: 'not_found' }
   | { outcome: 'last_admin' }
   | { outcome: 'already_rotated' };
@@ -42,7 +44,8 @@ const USABLE_ADMIN = `'admin' = ANY(scopes) AND enabled AND revoked_at IS NULL
 /**
  * `api_keys`. Every change runs in a transaction that takes one advisory lock (so that the
  * last-admin rule and the empty-table bootstrap hold under concurrency) and announces the key id
- * on API_KEY_CHANGED_CHANNEL; Postgres delivers the notification only if the change commits.
+ * and the change's token on API_KEY_CHANGED_CHANNEL; Postgres delivers the notification only if
+ * the change commits.
  */
 @Injectable()
 export class ApiKeyRepository {
@@ -81,8 +84,8 @@ export class ApiKeyRepository {
     });
   }
 
-  update(id: string, changes: ApiKeyUpdate): Promise<KeyMutation<ApiKey>> {
-    return this.mutate(id, async (m) => {
+  update(id: string, changes: ApiKeyUpdate, token: string): Promise<KeyMutation<ApiKey>> {
+    return this.mutate(id, token, async (m) => {
       if (Object.keys(changes).length > 0) {
         await m.update(ApiKey, { id }, changes);
       }
@@ -90,8 +93,8 @@ export class ApiKeyRepository {
     });
   }
 
-  revoke(id: string): Promise<KeyMutation<void>> {
-    return this.mutate(id, async (m) => {
+  revoke(id: string, token: string): Promise<KeyMutation<void>> {
+    return this.mutate(id, token, async (m) => {
       await m.query(`UPDATE api_keys SET revoked_at = now(), updated_at = now() WHERE id = $1`, [id]);
     });
   }
@@ -104,8 +107,9 @@ export class ApiKeyRepository {
     id: string,
     successor: (current: ApiKey) => NewApiKey,
     graceEndsAt: Date,
+    token: string,
   ): Promise<KeyMutation<ApiKey>> {
-    return this.mutate(id, async (m, current) => {
+    return this.mutate(id, token, async (m, current) => {
       if (current.graceEndsAt !== null) {
         throw new RollBack({ outcome: 'already_rotated' });
       }
@@ -129,15 +133,18 @@ export class ApiKeyRepository {
   }
 
   /**
-   * Runs `change` on an active key under the lock, announces it, and rolls it back when it would
-   * leave no usable admin key where there was one: nobody may lock every admin out by accident.
+   * Runs `change` on an active key under the lock, announces it with `token`, and rolls it back
+   * when it would leave no usable admin key where there was one: nobody may lock every admin out
+   * by accident.
    */
   private async mutate<T>(
     id: string,
+    token: string,
     change: (m: EntityManager, current: ApiKey) => Promise<T>,
   ): Promise<KeyMutation<T>> {
+    let value: T;
     try {
-      const value = await this.db.transaction(async (m) => {
+      value = await this.db.transaction(async (m) => {
         await lock(m);
         const current = await m.findOneBy(ApiKey, { id, revokedAt: IsNull() });
         if (!current) {
@@ -148,16 +155,29 @@ export class ApiKeyRepository {
         if (adminsBefore > 0 && (await countUsableAdmins(m)) === 0) {
           throw new RollBack({ outcome: 'last_admin' });
         }
-        await m.query(`SELECT pg_notify($1, $2)`, [API_KEY_CHANGED_CHANNEL, id]);
+        await m.query(`SELECT pg_notify($1, $2)`, [API_KEY_CHANGED_CHANNEL, keyChangePayload(id, token)]);
         return result;
       });
-      return { outcome: 'done', value };
     } catch (error) {
       if (error instanceof RollBack) {
         return error.refusal;
       }
       throw error;
     }
+    // Read after the commit: a listener whose LISTEN was in effect at the commit was named before
+    // it (it names itself before listening), so it is in this list; one that listens later reads
+    // rows that already hold the change.
+    const listeners = await this.listeningGateways().catch(() => null);
+    return { outcome: 'done', value, listeners };
+  }
+
+  /** Backend pids of the gateways' listening connections on this database (see ApiKeyChangeListener). */
+  private async listeningGateways(): Promise<number[]> {
+    const rows = await this.db.query<Array<{ pid: number }>>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1`,
+      [`${KEY_CHANGE_LISTENER_NAME} (pid %)`],
+    );
+    return rows.map((row) => row.pid);
   }
 }
 

@@ -6,7 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Scopes } from '../auth/scopes.decorator';
+import { Scopes } from './scopes.decorator';
+import { ReadsBody } from '../common/body/reads-body';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyDto, ApiKeyListDto, CreatedApiKeyDto } from './dto/api-key.dto';
@@ -24,6 +25,7 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  @ReadsBody('admin')
   @ApiOperation({ summary: 'Create a key; the answer holds the plaintext key, this one time' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiErrorResponses('validation_failed')
@@ -47,6 +49,7 @@ export class ApiKeysController {
   }
 
   @Patch(':id')
+  @ReadsBody('admin')
   @ApiOperation({
     summary: 'Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request',
   })
@@ -57,6 +60,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/rotate')
+  @ReadsBody('admin')
   @ApiOperation({
     summary: 'Replace a key by a new one with the same settings; the old one works for the grace period',
   })

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config';
 import { DailyUsageRepository } from '../usage/daily-usage.repository';
+import { ApiKeyChangeConfirmations } from './api-key-change-confirmations';
 import { ApiKeyChanges } from './api-key-changes';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyHasher } from './api-key.hasher';
@@ -16,6 +17,7 @@ import { ApiKeysService } from './api-keys.service';
   providers: [
     ApiKeyRepository,
     ApiKeyChanges,
+    ApiKeyChangeConfirmations,
     ApiKeysService,
     DailyUsageRepository,
     {

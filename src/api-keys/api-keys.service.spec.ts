@@ -1,6 +1,7 @@
 import { ApiError } from '../common/errors/api-error';
 import { loadConfig } from '../config';
 import { DailyUsageRepository } from '../usage/daily-usage.repository';
+import { ApiKeyChangeConfirmations } from './api-key-change-confirmations';
 import { ApiKeyChanges } from './api-key-changes';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyHasher } from './api-key.hasher';
@@ -41,6 +42,7 @@ describe(ApiKeysService.name, () => {
     Pick<ApiKeyRepository, 'insert' | 'update' | 'revoke' | 'rotate' | 'findActive' | 'insertIfEmpty'>
   >;
   let published: string[];
+  let confirmations: jest.Mocked<Pick<ApiKeyChangeConfirmations, 'prepare' | 'settle' | 'release'>>;
   let service: ApiKeysService;
 
   beforeEach(() => {
@@ -55,10 +57,16 @@ describe(ApiKeysService.name, () => {
     const changes = new ApiKeyChanges();
     published = [];
     changes.subscribe((id) => published.push(id));
+    confirmations = {
+      prepare: jest.fn(() => Promise.resolve('token-1')),
+      settle: jest.fn((_token: string, _listeners: readonly number[] | null) => Promise.resolve()),
+      release: jest.fn(),
+    };
     service = new ApiKeysService(
       repo as unknown as ApiKeyRepository,
       new ApiKeyHasher(4),
       changes,
+      confirmations as unknown as ApiKeyChangeConfirmations,
       { history: jest.fn() } as unknown as DailyUsageRepository,
       loadConfig({}),
     );
@@ -95,10 +103,28 @@ describe(ApiKeysService.name, () => {
   });
 
   it('should pass only the fields sent to an update, and announce the change', async () => {
-    repo.update.mockResolvedValue({ outcome: 'done', value: entity({ id: 'abcdefgh1234', enabled: false }) });
+    repo.update.mockResolvedValue({
+      outcome: 'done',
+      value: entity({ id: 'abcdefgh1234', enabled: false }),
+      listeners: [41, 42],
+    });
     await service.update('abcdefgh1234', { enabled: false, dailyLimit: null });
-    expect(repo.update).toHaveBeenCalledWith('abcdefgh1234', { enabled: false, dailyLimit: null });
+    expect(repo.update).toHaveBeenCalledWith('abcdefgh1234', { enabled: false, dailyLimit: null }, 'token-1');
     expect(published).toEqual(['abcdefgh1234']);
+  });
+
+  it('should return from a change only once the listeners at its commit have confirmed it', async () => {
+    let confirm!: () => void;
+    confirmations.settle.mockReturnValue(new Promise<void>((resolve) => (confirm = resolve)));
+    repo.revoke.mockResolvedValue({ outcome: 'done', value: undefined, listeners: [41, 42] });
+    let returned = false;
+    const revoking = service.revoke('abcdefgh1234').then(() => (returned = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(confirmations.settle).toHaveBeenCalledWith('token-1', [41, 42]);
+    expect(returned).toBe(false);
+    confirm();
+    await revoking;
+    expect(confirmations.release).toHaveBeenCalledWith('token-1');
   });
 
   it.each<[KeyMutation<never>['outcome'], number, string]>([
@@ -110,6 +136,8 @@ describe(ApiKeysService.name, () => {
     expect(error.getStatus()).toBe(status);
     expect(error.code).toBe(code);
     expect(published).toEqual([]);
+    expect(confirmations.settle).not.toHaveBeenCalled();
+    expect(confirmations.release).toHaveBeenCalledWith('token-1');
   });
 
   it('should rotate into a key with the same settings and lineage, and the grace asked for', async () => {
@@ -121,7 +149,7 @@ describe(ApiKeysService.name, () => {
       dailyLimit: 9,
     });
     repo.rotate.mockImplementation((_id, successor) =>
-      Promise.resolve({ outcome: 'done', value: entity(successor(old)) }),
+      Promise.resolve({ outcome: 'done', value: entity(successor(old)), listeners: [] }),
     );
     const before = Date.now();
     const rotated = await service.rotate('old000000001', 30);

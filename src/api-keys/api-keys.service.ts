@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { ApiKeyScope } from '../auth/authenticated-key';
+import type { ApiKeyScope } from './api-key-scopes';
 import { AppConfig } from '../config';
 import { DailyUsageRepository } from '../usage/daily-usage.repository';
 import { generateApiKey } from './api-key-format';
+import { ApiKeyChangeConfirmations } from './api-key-change-confirmations';
 import { ApiKeyChanges } from './api-key-changes';
 import { ApiKey } from './api-key.entity';
 import { keyNotFound, refusal, toFutureDate, unknownTier } from './api-key.errors';
@@ -27,6 +28,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeyRepository,
     private readonly hasher: ApiKeyHasher,
     private readonly changes: ApiKeyChanges,
+    private readonly confirmations: ApiKeyChangeConfirmations,
     private readonly usage: DailyUsageRepository,
     private readonly config: AppConfig,
   ) {}
@@ -76,7 +78,7 @@ export class ApiKeysService {
     if (input.dailyLimit !== undefined) {
       changes.dailyLimit = input.dailyLimit;
     }
-    return toApiKeyDto(this.settle(id, await this.keys.update(id, changes)));
+    return toApiKeyDto(await this.change(id, (token) => this.keys.update(id, changes, token)));
   }
 
   /** A new key with the same settings and lineage; the old one works for `graceSeconds` more. */
@@ -91,18 +93,18 @@ export class ApiKeysService {
       rotatedFrom: current.id,
     });
     const graceEndsAt = new Date(Date.now() + graceSeconds * 1000);
-    const outcome = await this.keys.rotate(id, successor, graceEndsAt);
+    const created = await this.change(id, (token) => this.keys.rotate(id, successor, graceEndsAt, token));
     // The answer tells the caller how long the predecessor keeps working (CONTRACT: "the
     // predecessor's grace end"), so a deploy can be timed against it.
     return {
-      ...toApiKeyDto(this.settle(id, outcome)),
+      ...toApiKeyDto(created),
       graceEndsAt: graceEndsAt.toISOString(),
       key: plaintext,
     };
   }
 
   async revoke(id: string): Promise<void> {
-    this.settle(id, await this.keys.revoke(id));
+    await this.change(id, (token) => this.keys.revoke(id, token));
   }
 
   async usageOf(id: string, days = DEFAULT_USAGE_DAYS): Promise<ApiKeyUsageDto> {
@@ -138,13 +140,24 @@ export class ApiKeysService {
     return key;
   }
 
-  /** Announces a made change to this process; a refused one becomes the contract's error. */
-  private settle<T>(id: string, mutation: KeyMutation<T>): T {
-    if (mutation.outcome !== 'done') {
-      throw refusal(mutation.outcome);
+  /**
+   * Makes a change to key `id` and returns once it holds on every gateway process: announced to
+   * this one at once, confirmed by the others (see ApiKeyChangeConfirmations). A refused change
+   * becomes the contract's error.
+   */
+  private async change<T>(id: string, mutate: (token: string) => Promise<KeyMutation<T>>): Promise<T> {
+    const token = await this.confirmations.prepare();
+    try {
+      const mutation = await mutate(token);
+      if (mutation.outcome !== 'done') {
+        throw refusal(mutation.outcome);
+      }
+      this.changes.publish(id);
+      await this.confirmations.settle(token, mutation.listeners);
+      return mutation.value;
+    } finally {
+      this.confirmations.release(token);
     }
-    this.changes.publish(id);
-    return mutation.value;
   }
 
   private checkTier(tier: string): void {

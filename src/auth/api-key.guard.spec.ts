@@ -4,7 +4,7 @@ import { ApiError } from '../common/errors/api-error';
 import { ApiKeyGuard, INVALID_API_KEY_MESSAGE, presentedKey } from './api-key.guard';
 import { ApiKeyVerifier } from './api-key.verifier';
 import type { AuthenticatedKey } from './authenticated-key';
-import { Scopes } from './scopes.decorator';
+import { Scopes } from '../api-keys/scopes.decorator';
 
 interface FakeRequest {
   path?: string;

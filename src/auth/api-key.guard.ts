@@ -3,9 +3,9 @@ import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
 import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
 import { ApiKeyVerifier } from './api-key.verifier';
-import type { ApiKeyScope } from './authenticated-key';
+import type { ApiKeyScope } from '../api-keys/api-key-scopes';
 import type { AuthenticatedRequest } from './authenticated-request';
-import { SCOPES_METADATA } from './scopes.decorator';
+import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
 
 /** One message for every failure, so that a client learns nothing about why a key was refused. */
 export const INVALID_API_KEY_MESSAGE = API_ERROR_CATALOGUE.invalid_api_key.message;

@@ -44,8 +44,8 @@ describe(ApiKeyVerifier.name, () => {
     compare = jest.spyOn(hasher, 'verify');
     compare.mockClear();
     record = jest.fn();
-    cache = new KeyVerificationCache(60_000);
-    cache.resume();
+    cache = new KeyVerificationCache(60_000, 60_000);
+    cache.listening(performance.now());
     verifier = new ApiKeyVerifier(
       { findById } as unknown as ApiKeyRepository,
       hasher,
@@ -153,5 +153,63 @@ describe(ApiKeyVerifier.name, () => {
     await verifier.verify(key);
     await verifier.verify(key);
     expect(findById).toHaveBeenCalledTimes(2);
+  });
+
+  it('should re-read the row of a remembered key, without bcrypt, while the cache is not current', async () => {
+    const key = await stored();
+    const verified = await verifier.verify(key);
+    cache.deaf();
+    await expect(verifier.verify(key)).resolves.toEqual(verified);
+    expect(findById).toHaveBeenCalledTimes(2);
+    expect(compare).toHaveBeenCalledTimes(1);
+    rows.set(verified?.id as string, Object.assign(rows.get(verified?.id as string) as ApiKey, { enabled: false }));
+    await expect(verifier.verify(key)).resolves.toBeNull();
+    expect(compare).toHaveBeenCalledTimes(1);
+    // Refused once, forgotten: the next try pays bcrypt again.
+    await expect(verifier.verify(key)).resolves.toBeNull();
+    expect(compare).toHaveBeenCalledTimes(2);
+  });
+
+  it('should share one database read and one bcrypt compare among concurrent verifications of a key', async () => {
+    const key = await stored();
+    const results = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(key)));
+    expect(new Set(results.map((r) => r?.id)).size).toBe(1);
+    expect(results[0]).not.toBeNull();
+    expect(findById).toHaveBeenCalledTimes(1);
+    expect(compare).toHaveBeenCalledTimes(1);
+    expect(record).toHaveBeenCalledTimes(20);
+  });
+
+  it('should share a refusal among concurrent verifications without remembering it', async () => {
+    const key = await stored();
+    const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    const results = await Promise.all(Array.from({ length: 10 }, () => verifier.verify(wrong)));
+    expect(results).toEqual(Array(10).fill(null));
+    expect(compare).toHaveBeenCalledTimes(1);
+    await verifier.verify(wrong);
+    expect(compare).toHaveBeenCalledTimes(2);
+  });
+
+  it('should share a database failure among concurrent verifications, then try again', async () => {
+    const key = await stored();
+    findById.mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => verifier.verify(key)));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    expect(findById).toHaveBeenCalledTimes(1);
+    await expect(verifier.verify(key)).resolves.not.toBeNull();
+  });
+
+  it('should refuse a malformed key without the database, so that an outage cannot make it fail otherwise', async () => {
+    findById.mockRejectedValue(new Error('Connection terminated unexpectedly'));
+    await expect(verifier.verify('ocr_not-a-key')).resolves.toBeNull();
+    expect(findById).not.toHaveBeenCalled();
+  });
+
+  it('should not let different secrets for one id share a verification', async () => {
+    const key = await stored();
+    const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    const [good, bad] = await Promise.all([verifier.verify(key), verifier.verify(wrong)]);
+    expect(good).not.toBeNull();
+    expect(bad).toBeNull();
   });
 });

@@ -7,16 +7,21 @@ import { AppConfig } from '../config';
 import type { AuthenticatedKey } from './authenticated-key';
 import { CachedVerification, KeyVerificationCache } from './key-verification.cache';
 import { LastUsedRecorder } from './last-used.recorder';
+import { SingleFlight } from './single-flight';
 
 /**
- * Turns a presented key into an AuthenticatedKey, or null for every kind of failure. Whatever was
- * presented costs one bcrypt compare unless a verification of the same key is cached: a malformed
- * key or an unknown id is compared against a dummy hash, a disabled, expired or revoked key is
- * compared before its state is looked at. Expiry and grace end are checked on every request.
+ * Turns a presented key into an AuthenticatedKey, or null for every kind of failure. A key never
+ * verified here (or forgotten) costs one bcrypt compare: a malformed key or an unknown id is
+ * compared against a dummy hash, a disabled, expired or revoked key is compared before its state
+ * is looked at. A verified key is remembered (KeyVerificationCache): from memory alone while the
+ * cache is current, else by re-reading its row, without bcrypt. Concurrent verifications of the
+ * same presented key share one database read and one compare. Expiry and grace end are checked on
+ * every request.
  */
 @Injectable()
 export class ApiKeyVerifier implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyVerifier.name);
+  private readonly inFlight = new SingleFlight<string, CachedVerification | null>();
 
   constructor(
     private readonly keys: ApiKeyRepository,
@@ -36,30 +41,38 @@ export class ApiKeyVerifier implements OnModuleInit {
       return null;
     }
     const fingerprint = KeyVerificationCache.fingerprint(presented);
-    const cached = this.cache.get(fingerprint);
-    if (cached) {
-      if (!isAlive(cached.endsAt)) {
-        this.cache.delete(fingerprint);
-        return null;
-      }
-      this.lastUsed.record(cached.key.id);
-      return cached.key;
-    }
-
-    const ticket = this.cache.ticket();
-    const id = parseKeyId(presented);
-    const row = id === null ? null : await this.keys.findById(id);
-    const matches = await this.hasher.verify(presented, row?.keyHash ?? null);
-    if (row === null || !matches || !isUsable(row)) {
-      return null;
-    }
-    const verification = this.toVerification(row);
+    const hit = this.cache.get(fingerprint);
+    const verification = hit?.current
+      ? hit.verification
+      : await this.inFlight.run(fingerprint, () => this.check(presented, fingerprint));
     if (verification === null) {
       return null;
     }
-    this.cache.set(fingerprint, verification, ticket);
-    this.lastUsed.record(row.id);
+    if (!isAlive(verification.endsAt)) {
+      this.cache.delete(fingerprint);
+      return null;
+    }
+    this.lastUsed.record(verification.key.id);
     return verification.key;
+  }
+
+  /** The database's word on a presented key: its row, and bcrypt unless the secret was verified before. */
+  private async check(presented: string, fingerprint: string): Promise<CachedVerification | null> {
+    const ticket = this.cache.ticket();
+    const verifiedBefore = this.cache.get(fingerprint) !== undefined;
+    const id = parseKeyId(presented);
+    // No database for a malformed key: it is refused the same way while the database is down.
+    const row = id === null ? null : await this.keys.findById(id);
+    if (!verifiedBefore && !(await this.hasher.verify(presented, row?.keyHash ?? null))) {
+      return null;
+    }
+    const verification = row !== null && isUsable(row) ? this.toVerification(row) : null;
+    if (verification === null) {
+      this.cache.delete(fingerprint);
+      return null;
+    }
+    this.cache.set(fingerprint, verification, ticket);
+    return verification;
   }
 
   private toVerification(row: ApiKey): CachedVerification | null {

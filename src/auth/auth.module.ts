@@ -4,7 +4,7 @@ import { ApiKeyChanges } from '../api-keys/api-key-changes';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AppConfig } from '../config';
-import { ApiKeyChangeListener } from './api-key-change.listener';
+import { ApiKeyChangeListener, heartbeatTimings } from './api-key-change.listener';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { KeyVerificationCache } from './key-verification.cache';
@@ -20,7 +20,8 @@ import { LastUsedRecorder } from './last-used.recorder';
     {
       provide: KeyVerificationCache,
       useFactory: (config: AppConfig, changes: ApiKeyChanges) => {
-        const cache = new KeyVerificationCache(config.auth.keyCacheTtlMs);
+        const { trustMs } = heartbeatTimings(config.auth.keyChangeConfirmTimeoutMs);
+        const cache = new KeyVerificationCache(config.auth.keyCacheTtlMs, trustMs);
         changes.subscribe((keyId) => cache.invalidate(keyId));
         return cache;
       },

@@ -1,5 +1,4 @@
-export const API_KEY_SCOPES = ['ocr', 'admin'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+import type { ApiKeyScope } from '../api-keys/api-key-scopes';
 
 /** What the auth guard attaches to `request.apiKey` once a key is verified. */
 export interface AuthenticatedKey {

@@ -2,7 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
 import type { AuthenticatedKey } from './authenticated-key';
-import { Scopes } from './scopes.decorator';
+import { Scopes } from '../api-keys/scopes.decorator';
 import { ScopesGuard } from './scopes.guard';
 
 class Routes {

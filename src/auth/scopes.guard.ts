@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
-import type { ApiKeyScope } from './authenticated-key';
+import type { ApiKeyScope } from '../api-keys/api-key-scopes';
 import type { AuthenticatedRequest } from './authenticated-request';
-import { SCOPES_METADATA } from './scopes.decorator';
+import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
 
 /**
  * Global guard, registered after the rate-limit guard (see AuthorizationModule): a verified key

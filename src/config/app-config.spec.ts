@@ -20,12 +20,19 @@ describe(AppConfig.name, () => {
       host: '127.0.0.1',
       port: 8000,
       maxBodyBytes: 16 * 1024 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 5000,
+      maxHeaderBytes: 16 * 1024,
       corsOrigins: [],
       trustProxy: false,
     });
     expect(config.database).toEqual({
       url: undefined,
       poolSize: 10,
+      connectTimeoutMs: 1000,
+      statementTimeoutMs: 1000,
+      queryTimeoutMs: 1500,
       embedded: { port: 54329, dir: '/srv/app/data/postgres' },
     });
     expect(config.worker).toEqual({
@@ -42,7 +49,12 @@ describe(AppConfig.name, () => {
       timeoutMs: 60_000,
     });
     expect(config.resultCache).toEqual({ maxBytes: 64 * 1024 * 1024, ttlMs: 3_600_000 });
-    expect(config.auth).toEqual({ bcryptCost: 10, keyCacheTtlMs: 60_000, lastUsedFlushMs: 15_000 });
+    expect(config.auth).toEqual({
+      bcryptCost: 10,
+      keyCacheTtlMs: 60_000,
+      keyChangeConfirmTimeoutMs: 2000,
+      lastUsedFlushMs: 15_000,
+    });
     expect(config.tiers).toEqual(DEFAULT_TIERS);
     expect(config.log.level).toBe('info');
     expect(config.metrics.enabled).toBe(true);
@@ -92,6 +104,18 @@ describe(AppConfig.name, () => {
     expect(problems.find((p) => p.startsWith('BCRYPT_COST '))).toBeDefined();
     expect(problems.find((p) => p.startsWith('LOG_LEVEL '))).toBeDefined();
     expect(problems.find((p) => p.startsWith('METRICS_ENABLED '))).toBeDefined();
+  });
+
+  it('should refuse a headers timeout longer than the request timeout', () => {
+    expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    ]);
+  });
+
+  it('should refuse a client-side query timeout shorter than the statement timeout', () => {
+    expect(
+      problemsOf({ DATABASE_STATEMENT_TIMEOUT_MS: '2000', DATABASE_QUERY_TIMEOUT_MS: '1000' }),
+    ).toEqual(['DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS']);
   });
 
   it('should refuse a health timeout above two seconds', () => {

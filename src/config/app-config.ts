@@ -17,6 +17,11 @@ export class AppConfig {
     readonly host: string;
     readonly port: number;
     readonly maxBodyBytes: number;
+    /** Node's http server: time to receive the headers, the whole request, idle keep-alive. */
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly maxHeaderBytes: number;
     /** Exact origins allowed by CORS; empty means CORS is off. */
     readonly corsOrigins: readonly string[];
     readonly trustProxy: TrustProxy;
@@ -25,6 +30,10 @@ export class AppConfig {
     /** `DATABASE_URL` when set; when absent the embedded server under `embedded.dir` is used. */
     readonly url?: string;
     readonly poolSize: number;
+    /** Deadlines of the gateway's database calls: connect or pool checkout, server-side, client-side. */
+    readonly connectTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+    readonly queryTimeoutMs: number;
     readonly embedded: { readonly port: number; readonly dir: string };
   };
   readonly redis!: { readonly url?: string };
@@ -56,6 +65,8 @@ export class AppConfig {
   readonly auth!: {
     readonly bcryptCost: number;
     readonly keyCacheTtlMs: number;
+    /** How long a key change waits for every gateway's confirmation (see api-key-change-confirmations.ts). */
+    readonly keyChangeConfirmTimeoutMs: number;
     readonly lastUsedFlushMs: number;
   };
   /** The per-address limit in front of authentication (ipRps 0: off) and the Redis key prefix. */
@@ -105,6 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const trustProxy = parseTrustProxy(vars.TRUST_PROXY, problems);
   const { tiers, errors: tierErrors } = parseTiers(vars.TIERS);
   problems.push(...tierErrors);
+  if (vars.HTTP_HEADERS_TIMEOUT_MS > vars.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (vars.DATABASE_QUERY_TIMEOUT_MS < vars.DATABASE_STATEMENT_TIMEOUT_MS) {
+    problems.push('DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS');
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -114,12 +131,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       host: vars.HOST,
       port: vars.PORT,
       maxBodyBytes: vars.MAX_BODY_BYTES,
+      headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: vars.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxHeaderBytes: vars.HTTP_MAX_HEADER_BYTES,
       corsOrigins,
       trustProxy,
     },
     database: {
       url: vars.DATABASE_URL,
       poolSize: vars.DATABASE_POOL_SIZE,
+      connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: vars.DATABASE_QUERY_TIMEOUT_MS,
       embedded: {
         port: vars.EMBEDDED_PG_PORT,
         dir: isAbsolute(vars.EMBEDDED_PG_DIR) ? vars.EMBEDDED_PG_DIR : resolve(cwd, vars.EMBEDDED_PG_DIR),
@@ -151,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     auth: {
       bcryptCost: vars.BCRYPT_COST,
       keyCacheTtlMs: vars.KEY_CACHE_TTL_MS,
+      keyChangeConfirmTimeoutMs: vars.KEY_CHANGE_CONFIRM_TIMEOUT_MS,
       lastUsedFlushMs: vars.KEY_LAST_USED_FLUSH_MS,
     },
     rateLimit: {

@@ -50,6 +50,27 @@ export class EnvironmentVariables {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /** Time to get a database connection, from the pool or a new one; also the retry period while the database is down. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 1000;
+
+  /** Postgres's own `statement_timeout` for the gateway's statements. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 1000;
+
+  /** How long the gateway waits for a statement's answer (a frozen server cannot time itself out). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_QUERY_TIMEOUT_MS = 1500;
+
   @Transform(toNumber)
   @IsInt()
   @Min(1)
@@ -89,6 +110,34 @@ export class EnvironmentVariables {
   @Min(1024)
   @Max(512 * 1024 * 1024)
   MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+  /** Time for a client to send its request headers; 408 request_timeout after it. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** Time for a client to send its whole request, body included; 408 request_timeout after it. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 60_000;
+
+  /** How long an idle keep-alive connection stays open. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+  /** Request line and headers together; 431 headers_too_large above it. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024)
+  HTTP_MAX_HEADER_BYTES = 16 * 1024;
 
   @Transform(toNumber)
   @IsInt()
@@ -181,6 +230,16 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(3_600_000)
   KEY_CACHE_TTL_MS = 60_000;
+
+  /**
+   * How long a key change waits for every gateway process to confirm it; a process that has not
+   * answered stops trusting its cached verifications before that time is up.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(200)
+  @Max(60_000)
+  KEY_CHANGE_CONFIRM_TIMEOUT_MS = 2000;
 
   /** How often the last use of keys, collected in memory, is written to the database. */
   @Transform(toNumber)

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config';
-import { dataSourceOptions } from './data-source.options';
+import { DatabaseGate } from './database-availability';
+import { gatewayDataSourceOptions } from './data-source.options';
 import { resolveDatabaseUrl } from './embedded-postgres';
 
 /**
@@ -10,14 +11,21 @@ import { resolveDatabaseUrl } from './embedded-postgres';
  */
 export const DATABASE_URL = 'DATABASE_URL';
 
-/** TypeORM's DataSource (inject `DataSource`) and the connection string, for every module. */
+/**
+ * TypeORM's DataSource (inject `DataSource`) with the gateway's deadlines, and the connection
+ * string, for every module.
+ */
 @Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config, resolveDatabaseUrl(config)),
+        ...gatewayDataSourceOptions(
+          config,
+          resolveDatabaseUrl(config),
+          new DatabaseGate(config.database.connectTimeoutMs),
+        ),
         // Let the gateway start (and /health say "database down") while Postgres is away.
         retryAttempts: 3,
         retryDelay: 1000,

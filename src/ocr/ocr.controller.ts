@@ -2,7 +2,8 @@ import { Body, Controller, HttpCode, HttpStatus, Post, UploadedFile, UseIntercep
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { CurrentKey } from '../auth/current-key.decorator';
-import { Scopes } from '../auth/scopes.decorator';
+import { Scopes } from '../api-keys/scopes.decorator';
+import { ReadsBody } from '../common/body/reads-body';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
 import {
@@ -39,6 +40,7 @@ export class OcrController {
   @Post()
   @HttpCode(HttpStatus.OK)
   @Scopes('ocr')
+  @ReadsBody('image', { multipart: true })
   @UseInterceptors(ImageUploadInterceptor)
   @ApiOperation({
     summary: 'Recognise the text of one image',
@@ -112,6 +114,7 @@ export class OcrController {
   @Post('batch')
   @HttpCode(HttpStatus.OK)
   @Scopes('ocr')
+  @ReadsBody('image')
   @ApiOperation({
     summary: 'Recognise up to BATCH_MAX (16) images',
     description:

@@ -96,12 +96,22 @@ describe(KeyThrottlerGuard.name, () => {
     expect(headers.RateLimit).toMatch(/^"rate";r=0;t=1, /);
   });
 
-  it('should keep one bucket per key id, whatever the address', async () => {
+  it('should keep one bucket per key lineage, whatever the address', async () => {
     const spent = httpContext(key).context;
     await guard.canActivate(spent);
     await guard.canActivate(spent);
     await expect(guard.canActivate(spent)).rejects.toBeInstanceOf(ApiError);
-    await expect(guard.canActivate(httpContext({ ...key, id: 'k2' }).context)).resolves.toBe(true);
+    await expect(
+      guard.canActivate(httpContext({ ...key, id: 'k2', lineageId: 'l2' }).context),
+    ).resolves.toBe(true);
+  });
+
+  it('should share the bucket between a key and its rotated successor', async () => {
+    await guard.canActivate(httpContext(key).context);
+    await guard.canActivate(httpContext({ ...key, id: 'k1-successor' }).context);
+    await expect(
+      guard.canActivate(httpContext({ ...key, id: 'k1-successor' }).context),
+    ).rejects.toBeInstanceOf(ApiError);
   });
 
   it('should still throttle, without the daily part, when usage cannot be read', async () => {

@@ -23,7 +23,7 @@ export function authenticatedKey(context: ExecutionContext): AuthenticatedKey | 
 /**
  * The per-key rate limit by tier. Runs after the API-key guard (registered after it) and does
  * nothing for requests that guard let through without a key (public routes): buckets are keyed by
- * the key id, never the client address. It also writes the rate-limit headers, with the daily
+ * the key's lineage, never the client address. It also writes the rate-limit headers, with the daily
  * quota part read from the usage table, so that every later answer of the request (success, 4xx,
  * 5xx through the global filter) carries them.
  */
@@ -45,12 +45,13 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    return Promise.resolve((req as unknown as AuthenticatedRequest).apiKey?.id ?? '');
+    return Promise.resolve((req as unknown as AuthenticatedRequest).apiKey?.lineageId ?? '');
   }
 
   /**
-   * One bucket per key across all routes and processes, not per handler; the storages put the
-   * throttler's name in front (`<prefix>rate:<key id>`).
+   * One bucket per key lineage across all routes and processes, not per handler: a key and the
+   * one rotated from it (both working during a grace period) share it, as they share the quota.
+   * The storages put the throttler's name in front (`<prefix>rate:<lineage id>`).
    */
   protected override generateKey(_context: ExecutionContext, tracker: string): string {
     return tracker;
@@ -69,7 +70,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     const limits = RequestLimits.of(http.getResponse<Response>());
     const name = throttler.name ?? 'default';
     const [record] = await Promise.all([
-      this.storageService.increment(generateKey(context, key.id, name), ttl, limit, blockDuration, name),
+      this.storageService.increment(generateKey(context, key.lineageId, name), ttl, limit, blockDuration, name),
       this.writeDailyPart(key, limits),
     ]);
     limits.setRate({

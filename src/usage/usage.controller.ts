@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { CurrentKey } from '../auth/current-key.decorator';
-import { Scopes } from '../auth/scopes.decorator';
+import { Scopes } from '../api-keys/scopes.decorator';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
 import { UsageQueryDto } from './dto/usage-query.dto';

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { API_KEY_SCOPES, type ApiKeyScope } from '../../auth/authenticated-key';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes';
 import type { ApiKey } from '../api-key.entity';
 
 /** A key as admins see it: never a secret or a hash. */

@@ -12,7 +12,8 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { API_KEY_SCOPES, type ApiKeyScope } from '../../auth/authenticated-key';
+import { IsPlainText } from '../../common/validation/is-plain-text.decorator';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes';
 
 export const MAX_DAILY_LIMIT = 2_147_483_647;
 
@@ -20,6 +21,7 @@ export class CreateApiKeyDto {
   @ApiProperty({ example: 'receipts app (production)', minLength: 1, maxLength: 200 })
   @IsString()
   @Length(1, 200)
+  @IsPlainText()
   name!: string;
 
   @ApiProperty({
@@ -28,6 +30,7 @@ export class CreateApiKeyDto {
   })
   @IsString()
   @Length(1, 64)
+  @IsPlainText()
   tier!: string;
 
   @ApiPropertyOptional({ enum: API_KEY_SCOPES, isArray: true, default: ['ocr'], example: ['ocr'] })

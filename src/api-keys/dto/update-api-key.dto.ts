@@ -10,6 +10,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
+import { IsPlainText } from '../../common/validation/is-plain-text.decorator';
 import { MAX_DAILY_LIMIT } from './create-api-key.dto';
 
 /** Only the fields sent change; `expiresAt` and `dailyLimit` may be set to null to clear them. */
@@ -18,12 +19,14 @@ export class UpdateApiKeyDto {
   @IsOptional()
   @IsString()
   @Length(1, 200)
+  @IsPlainText()
   name?: string;
 
   @ApiPropertyOptional({ example: 'enterprise' })
   @IsOptional()
   @IsString()
   @Length(1, 64)
+  @IsPlainText()
   tier?: string;
 
   @ApiPropertyOptional({ example: false, description: 'A disabled key fails from the next request on.' })

@@ -18,7 +18,11 @@ export type ApiErrorCode =
   | 'internal_error'
   | 'worker_unavailable'
   | 'worker_overloaded'
-  | 'timeout';
+  | 'database_unavailable'
+  | 'timeout'
+  // Contract additions: Node's own refusals, before any route runs (see http-server.ts).
+  | 'request_timeout'
+  | 'headers_too_large';
 
 /**
  * An error of the public contract. The global filter renders it as

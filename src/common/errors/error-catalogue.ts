@@ -39,7 +39,19 @@ export const API_ERROR_CATALOGUE: Record<ApiErrorCode, { status: number; message
     status: 503,
     message: 'The OCR worker is at capacity: retry after the time in Retry-After.',
   },
+  database_unavailable: {
+    status: 503,
+    message: 'The database is unavailable: retry after the time in Retry-After.',
+  },
   timeout: { status: 504, message: 'The OCR did not finish within the time limit.' },
+  request_timeout: {
+    status: 408,
+    message: 'The request did not arrive in time: send its headers and body without pauses.',
+  },
+  headers_too_large: {
+    status: 431,
+    message: 'The request headers exceed the limit of 16384 bytes.',
+  },
 };
 
 export const API_ERROR_CODES = Object.keys(API_ERROR_CATALOGUE) as ApiErrorCode[];

@@ -1,28 +1,49 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../../database/database-availability';
 import { ApiError, ApiErrorCode } from './api-error';
+import { API_ERROR_CATALOGUE } from './error-catalogue';
 
 export const INTERNAL_ERROR_MESSAGE = 'An unexpected error occurred. Quote the request id if you report it.';
 
-/** What body-parser (and raw-body) attach to the errors they raise. */
+/** Seconds a client should wait before retrying when the database is down. */
+export const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * What body-parser (and raw-body) attach to the errors they raise: a `type`, or, for a body that
+ * failed to decompress, zlib's `errno` with the status body-parser gave it.
+ */
 interface BodyParserError {
-  type: string;
+  type?: string;
+  errno?: number;
   status: number;
   limit?: number;
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { type?: unknown }).type === 'string' &&
-    typeof (error as { status?: unknown }).status === 'number'
-  );
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { type, errno, status } = error as { type?: unknown; errno?: unknown; status?: unknown };
+  return typeof status === 'number' && (typeof type === 'string' || (typeof errno === 'number' && status < 500));
+}
+
+export function databaseUnavailable(): ApiError {
+  return new ApiError(503, 'database_unavailable', API_ERROR_CATALOGUE.database_unavailable.message, {
+    'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS),
+  });
 }
 
 /** Body-parser's failures in the contract's terms; undefined for any other error. */
 export function fromBodyParserError(error: unknown): ApiError | undefined {
   if (!isBodyParserError(error)) {
     return undefined;
+  }
+  if (error.type === undefined) {
+    return new ApiError(
+      400,
+      'validation_failed',
+      'The request body could not be decompressed: it does not match its Content-Encoding.',
+    );
   }
   switch (error.type) {
     case 'entity.too.large':
@@ -67,12 +88,16 @@ export function codeForStatus(status: number): ApiErrorCode {
     case 404:
     case 405:
       return 'not_found';
+    case 408:
+      return 'request_timeout';
     case 409:
       return 'conflict';
     case 413:
       return 'payload_too_large';
     case 415:
       return 'unsupported_media_type';
+    case 431:
+      return 'headers_too_large';
     case 429:
       return 'rate_limited';
     case 503:
@@ -103,7 +128,8 @@ function messageOf(exception: HttpException): string {
 
 /**
  * Any thrown value as a contract error. `request` names the route in a 404. Messages of 5xx
- * errors not raised as ApiError are replaced: they may hold SQL, paths or internals.
+ * errors not raised as ApiError are replaced: they may hold SQL, paths or internals. A database
+ * that is down, frozen or saturated is a 503 a load balancer understands, not a 500.
  */
 export function toApiError(exception: unknown, request?: { method?: string; path?: string }): ApiError {
   if (exception instanceof ApiError) {
@@ -125,6 +151,9 @@ export function toApiError(exception: unknown, request?: { method?: string; path
       return new ApiError(404, 'not_found', `No endpoint matches ${route}. The API is described at /docs.`);
     }
     return new ApiError(status, codeForStatus(status), message);
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return databaseUnavailable();
   }
   return new ApiError(500, 'internal_error', INTERNAL_ERROR_MESSAGE);
 }

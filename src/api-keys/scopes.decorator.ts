@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { ApiKeyAuth } from '../common/decorators/api-key-auth.decorator';
-import type { ApiKeyScope } from './authenticated-key';
+import type { ApiKeyScope } from './api-key-scopes';
 
 export const SCOPES_METADATA = 'auth:scopes';
 
@@ -13,6 +13,11 @@ export function Scopes(...scopes: ApiKeyScope[]): ClassDecorator & MethodDecorat
   return applyDecorators(
     SetMetadata(SCOPES_METADATA, scopes),
     ApiKeyAuth(),
-    ApiErrorResponses('invalid_api_key', ...(scopes.length > 0 ? (['forbidden'] as const) : [])),
+    // A key is checked against the database unless it was verified lately: that may be unavailable.
+    ApiErrorResponses(
+      'invalid_api_key',
+      'database_unavailable',
+      ...(scopes.length > 0 ? (['forbidden'] as const) : []),
+    ),
   );
 }
