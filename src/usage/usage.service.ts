@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { ApiError } from '../common/errors/api-error';
-import { AppConfig } from '../config';
+import { AppConfig, tierLimits } from '../config';
 import { RequestLimits } from '../rate-limit/request-limits';
-import { tierLimits } from '../rate-limit/tier-throttle';
 import { DailyUsageRepository, DayUsage } from './daily-usage.repository';
 import { DailyPolicy, dailyPolicy } from './daily-policy';
 import { UsageResponseDto } from './dto/usage-response.dto';
