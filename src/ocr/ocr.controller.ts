@@ -5,6 +5,9 @@ import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../auth/scopes.decorator';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
+import { RequestLedger } from '../usage/request-ledger';
+import type { UsageLedger } from '../usage/usage-ledger';
+import { UsageSettlementInterceptor } from '../usage/usage-settlement.interceptor';
 import {
   OcrBatchFailureDto,
   OcrBatchRequestDto,
@@ -29,7 +32,7 @@ const ACCOUNTING =
 @ApiTags('ocr')
 @ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrBatchSuccessDto, OcrBatchFailureDto)
 @Controller('api/v1/ocr')
-@UseInterceptors(OcrMetricsInterceptor)
+@UseInterceptors(UsageSettlementInterceptor, OcrMetricsInterceptor)
 export class OcrController {
   constructor(
     private readonly ocr: OcrService,
@@ -100,12 +103,14 @@ export class OcrController {
     @JsonOrFormBody(ValidateBodyPipe) body: OcrRequestDto,
     @UploadedFile() file: Express.Multer.File | undefined,
     @RequestId() requestId: string,
+    @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrResultDto> {
     return this.ocr.recognize(
       key,
       imageSourceOf(body.image, file),
       resolveOcrMode(body.mode, body.prompt),
       requestId,
+      ledger,
     );
   }
 
@@ -131,7 +136,8 @@ export class OcrController {
     @CurrentKey() key: AuthenticatedKey,
     @Body() body: OcrBatchRequestDto,
     @RequestId() requestId: string,
+    @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrBatchResponseDto> {
-    return this.batch.recognize(key, body, requestId);
+    return this.batch.recognize(key, body, requestId, ledger);
   }
 }
