@@ -4,7 +4,7 @@ import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../auth/scopes.decorator';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
-import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
+import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
 import { RequestLedger } from '../usage/request-ledger';
 import type { UsageLedger } from '../usage/usage-ledger';
 import { UsageSettlementInterceptor } from '../usage/usage-settlement.interceptor';
