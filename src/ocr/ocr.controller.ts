@@ -26,8 +26,8 @@ import { RequestId } from './request-id.decorator';
 import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
 const ACCOUNTING =
-  'Costs one unit of the daily quota per image that produces a result (a cache hit included); refused ' +
-  'requests and failed images cost nothing.';
+  'Costs one unit of the daily quota per image whose result is delivered (a cache hit included); refused ' +
+  'requests, failed images and answers the client did not wait for cost nothing.';
 
 @ApiTags('ocr')
 @ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrBatchSuccessDto, OcrBatchFailureDto)
