@@ -160,36 +160,47 @@ describe('quota race (real Postgres)', () => {
     expect(await leasesOf(id)).toEqual([{ id: lease, units: 0 }]);
   });
 
-  it('should charge leases by deleting them and keep their units counted', async () => {
+  it('should settle leases by deleting them, keeping the units delivered and giving back the rest', async () => {
     const id = lineage();
     const outcomes = await Promise.all(
       Array.from({ length: 3 }, () => repository.reserve(id, 2, 10, LEASE_MS)),
     );
-    const [charged, kept] = [leaseIdsOf(outcomes).slice(0, 2), leaseIdsOf(outcomes)[2]];
-    await repository.refund(charged[0], 1);
-    expect((await repository.charge([...charged, '999999999'])).sort()).toEqual([...charged].sort());
-    expect(await repository.charge(charged)).toEqual([]);
-    expect(await storedUsed(id)).toBe(5);
+    const [partly, whole, kept] = leaseIdsOf(outcomes);
+    await repository.refund(partly, 1);
+    const settled = await repository.settle([
+      { id: partly, keep: 1 },
+      { id: whole, keep: 0 }, // a client that left, or a refund that never reached the database
+      { id: '999999999', keep: 1 },
+    ]);
+    expect(settled.sort()).toEqual([partly, whole].sort());
+    expect(await repository.settle([{ id: whole, keep: 0 }])).toEqual([]);
+    expect(await storedUsed(id)).toBe(3);
     expect((await leasesOf(id)).map((lease) => lease.id)).toEqual([kept]);
   });
 
-  it('should give a lease back exactly once when settlements and sweeps race for it', async () => {
+  it('should settle or give back a lease exactly once when settlements and sweeps race for it', async () => {
     const id = lineage();
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => repository.reserve(id, 1, 100, 1)));
     await dataSource.query('SELECT pg_sleep(0.01)');
     const leases = leaseIdsOf(outcomes);
     await warmPool(dataSource, 30);
-    const released = await Promise.all([
-      ...leases.map((lease) => repository.release([lease])),
-      repository.release(leases),
-      ...Array.from({ length: 8 }, () => repository.releaseExpired({ lineageId: id, batch: 5 })),
-      repository.releaseExpired(),
-      ...leases.map((lease) => repository.charge([lease])),
+    const [charges, releases, sweeps] = await Promise.all([
+      Promise.all(leases.map((lease) => repository.settle([{ id: lease, keep: 1 }]))),
+      Promise.all([
+        ...leases.map((lease) => repository.settle([{ id: lease, keep: 0 }])),
+        repository.settle(leases.map((lease) => ({ id: lease, keep: 0 }))),
+      ]),
+      Promise.all([
+        ...Array.from({ length: 8 }, () => repository.releaseExpired({ lineageId: id, batch: 5 })),
+        repository.releaseExpired(),
+      ]),
     ]);
-    const given = released.flat().reduce((sum, day) => sum + (typeof day === 'string' ? 0 : day.units), 0);
-    const charged = released.flat().filter((day) => typeof day === 'string').length;
-    expect(given + charged).toBe(20);
-    expect(await storedUsed(id)).toBe(charged);
+    const charged = charges.flat();
+    const released = releases.flat();
+    const swept = sweeps.flat().reduce((sum, day) => sum + day.leases, 0);
+    expect(new Set([...charged, ...released]).size).toBe(charged.length + released.length);
+    expect(charged.length + released.length + swept).toBe(20);
+    expect(await storedUsed(id)).toBe(charged.length);
     expect(await leasesOf(id)).toEqual([]);
   });
 
@@ -210,7 +221,7 @@ describe('quota race (real Postgres)', () => {
     const outcome = await repository.reserve(id, 2, 10, LEASE_MS);
     await dataSource.query(`DELETE FROM daily_usage WHERE lineage_id = $1`, [id]);
     expect(await leasesOf(id)).toEqual([]);
-    await expect(repository.release(leaseIdsOf([outcome]))).resolves.toEqual([]);
+    await expect(repository.settle([{ id: leaseIdsOf([outcome])[0], keep: 0 }])).resolves.toEqual([]);
     expect(await storedUsed(id)).toBeNull();
   });
 

@@ -54,14 +54,21 @@ describe('usage leases (real gateways, worker and Postgres)', () => {
   let dataSource: DataSource;
   /** A real worker with one lane, a lease sweep every 200 ms. */
   let gateway: GatewayProcess;
-  /** No worker behind it, and leases swept only once an hour: reclaims happen on refusal alone. */
+  /**
+   * No worker behind it, alone on a database of its own, and sweeping only once an hour: there,
+   * expired leases are given back on a refusal or not at all.
+   */
   let orphan: GatewayProcess;
+  let orphanDb: { url: string; drop: () => Promise<void> };
+  let orphanData: DataSource;
   let invoice: Buffer;
   let page: Buffer;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     dataSource = await openDatabase(db.url);
+    orphanDb = await createTestDatabase();
+    orphanData = await openDatabase(orphanDb.url);
     invoice = await renderPng(['INVOICE 2024', 'TOTAL 12.50']);
     const lines = Array.from(
       { length: 14 },
@@ -80,7 +87,7 @@ describe('usage leases (real gateways, worker and Postgres)', () => {
         timeoutMs: 90_000,
       }),
       startGateway({
-        databaseUrl: db.url,
+        databaseUrl: orphanDb.url,
         env: { ...env, USAGE_LEASE_SWEEP_MS: '3600000' },
         timeoutMs: 90_000,
       }),
@@ -89,12 +96,12 @@ describe('usage leases (real gateways, worker and Postgres)', () => {
 
   afterAll(async () => {
     await stopAll();
-    await dataSource?.destroy();
-    await db?.drop();
+    await Promise.all([dataSource?.destroy(), orphanData?.destroy()]);
+    await Promise.all([db?.drop(), orphanDb?.drop()]);
   });
 
-  const leasesOf = async (key: TestKey): Promise<number> => {
-    const rows = await dataSource.query<Array<{ count: number }>>(
+  const leasesOf = async (key: TestKey, source: DataSource = dataSource): Promise<number> => {
+    const rows = await source.query<Array<{ count: number }>>(
       `SELECT count(*)::int AS count FROM usage_leases WHERE lineage_id = $1`,
       [key.id],
     );
@@ -174,14 +181,14 @@ describe('usage leases (real gateways, worker and Postgres)', () => {
   });
 
   it('should give the unit back at once when the OCR fails, and say so in the headers of the 503', async () => {
-    const key = await insertKey(dataSource, { dailyLimit: 10 });
+    const key = await insertKey(orphanData, { dailyLimit: 10 });
     const answer = await postJson(orphan.url, key, { image: b64(invoice) });
     expectError(answer, 503, 'worker_unavailable');
     expectRateLimitHeaders(answer, 10);
     expect(dailyLeft(answer)).toBe(10);
-    expect(await usedToday(dataSource, key.id)).toBe(0);
+    expect(await usedToday(orphanData, key.id)).toBe(0);
     await waitFor(
-      () => leasesOf(key),
+      () => leasesOf(key, orphanData),
       (leases) => leases === 0,
     );
   });
@@ -244,8 +251,8 @@ describe('usage leases (real gateways, worker and Postgres)', () => {
   });
 
   /** Units counted under a lease that expired a minute ago: what a gateway killed mid-request leaves. */
-  async function orphanedLease(key: TestKey, units: number): Promise<void> {
-    await dataSource.query(
+  async function orphanedLease(key: TestKey, units: number, source: DataSource = dataSource): Promise<void> {
+    await source.query(
       `WITH counted AS (
          INSERT INTO daily_usage (lineage_id, day, used) VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2)
          RETURNING lineage_id, day
@@ -268,13 +275,16 @@ describe('usage leases (real gateways, worker and Postgres)', () => {
   });
 
   it('should reclaim expired leases that stand in the way of a reservation, without waiting for a sweep', async () => {
-    const key = await insertKey(dataSource, { dailyLimit: 2 });
-    await orphanedLease(key, 2);
+    const key = await insertKey(orphanData, { dailyLimit: 2 });
+    await orphanedLease(key, 2, orphanData);
     const answer = await postJson(orphan.url, key, { image: b64(invoice) });
     // Admitted (the worker is missing behind this gateway), not refused for the quota.
     expectError(answer, 503, 'worker_unavailable');
     expect(dailyLeft(answer)).toBe(2);
-    expect(await usedToday(dataSource, key.id)).toBe(0);
-    expect(await leasesOf(key)).toBe(0);
+    expect(await usedToday(orphanData, key.id)).toBe(0);
+    await waitFor(
+      () => leasesOf(key, orphanData),
+      (leases) => leases === 0,
+    );
   });
 });

@@ -128,7 +128,9 @@ export class OcrService {
     try {
       await reservation.refund();
     } catch (error) {
-      this.logger.error(`Quota refund failed (${errorType(error)}): ${units} unit(s) stay counted.`);
+      this.logger.error(
+        `Quota refund failed (${errorType(error)}): ${units} unit(s) go back when the request is settled.`,
+      );
     }
   }
 }

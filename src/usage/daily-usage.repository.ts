@@ -31,8 +31,9 @@ const TODAY = `(now() AT TIME ZONE 'UTC')::date`;
 
 /**
  * Takes the released leases (a CTE named `released` with lineage_id, day, units) off their days'
- * counts, in the statement that deleted them: a lease is given back exactly once, whichever
- * process deletes it first.
+ * counts (CTE `counted`), in the statement that deleted them: a lease is given back exactly once,
+ * whichever process deletes it first. Postgres runs a data-modifying CTE to completion whether or
+ * not the final SELECT reads it.
  */
 const GIVE_BACK = `
   sums AS (
@@ -43,8 +44,9 @@ const GIVE_BACK = `
     UPDATE daily_usage u SET used = GREATEST(u.used - s.units, 0)
     FROM sums s WHERE u.lineage_id = s.lineage_id AND u.day = s.day
     RETURNING u.lineage_id, to_char(u.day, 'YYYY-MM-DD') AS day, s.leases, s.units, u.used
-  )
-  SELECT lineage_id AS "lineageId", day, leases, units, used FROM counted`;
+  )`;
+
+const RELEASED = `SELECT lineage_id AS "lineageId", day, leases, units, used FROM counted`;
 
 /**
  * `daily_usage` (units counted per key lineage and UTC day) and `usage_leases` (the units of
@@ -115,24 +117,25 @@ export class DailyUsageRepository {
     return rows[0]?.used;
   }
 
-  /** Settles leases as charges: their units stay counted. Answers the ids that were still there. */
-  async charge(leaseIds: readonly string[]): Promise<string[]> {
+  /**
+   * Settles leases, each keeping `keep` of its units counted (what was delivered: all of them
+   * for a charge, none when the client left) and giving the rest back to its day, in one
+   * statement: a lease is settled once, whoever deletes it first (another settlement or a sweep).
+   * Answers the ids that were still there.
+   */
+  async settle(leases: ReadonlyArray<{ id: string; keep: number }>): Promise<string[]> {
     const rows = await this.db.query<Array<{ id: string }>>(
-      `WITH charged AS (DELETE FROM usage_leases WHERE id = ANY($1::bigint[]) RETURNING id)
-       SELECT id::text AS id FROM charged`,
-      [leaseIds],
+      `WITH wanted AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS w(id, keep)),
+       settled AS (
+         DELETE FROM usage_leases l USING wanted w WHERE l.id = w.id
+         RETURNING l.id, l.lineage_id, l.day, GREATEST(l.units - w.keep, 0) AS units
+       ),
+       released AS (SELECT lineage_id, day, units FROM settled WHERE units > 0),
+       ${GIVE_BACK}
+       SELECT id::text AS id FROM settled`,
+      [leases.map((lease) => lease.id), leases.map((lease) => lease.keep)],
     );
     return rows.map((row) => row.id);
-  }
-
-  /** Settles leases as refunds: deleted, and the units they still held taken off their days. */
-  async release(leaseIds: readonly string[]): Promise<Released[]> {
-    return this.db.query<Released[]>(
-      `WITH released AS (
-         DELETE FROM usage_leases WHERE id = ANY($1::bigint[]) RETURNING lineage_id, day, units
-       ), ${GIVE_BACK}`,
-      [leaseIds],
-    );
   }
 
   /**
@@ -150,7 +153,8 @@ export class DailyUsageRepository {
        ),
        released AS (
          DELETE FROM usage_leases l USING expired e WHERE l.id = e.id RETURNING l.lineage_id, l.day, l.units
-       ), ${GIVE_BACK}`,
+       ), ${GIVE_BACK}
+       ${RELEASED}`,
       [options.lineageId ?? null, options.batch ?? 1000],
     );
   }

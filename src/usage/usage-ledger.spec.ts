@@ -129,6 +129,18 @@ describe(UsageLedger.name, () => {
       expect(usage.count('lin1')).toBe(2);
     });
 
+    it('should give back at settlement the units of a refund that never reached the database', async () => {
+      const requests = ledger({ ...key, dailyLimit: 10 });
+      await requests.reserve();
+      const failed = await requests.reserve(2);
+      jest.spyOn(usage, 'refund').mockRejectedValueOnce(new Error('connection terminated'));
+      await expect(failed.refund()).rejects.toThrow('connection terminated');
+      expect(usage.count('lin1')).toBe(3);
+      await requests.charge();
+      expect(usage.count('lin1')).toBe(1);
+      expect(usage.leases.size).toBe(0);
+    });
+
     it('should give everything back when the client left before the answer', async () => {
       const requests = ledger({ ...key, dailyLimit: 10 });
       await requests.reserve();

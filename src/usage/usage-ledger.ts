@@ -64,17 +64,20 @@ export class UsageLedger {
     return this.latest;
   }
 
-  /** The answer was sent: the units still held become charges (the leases go, the count stays). */
+  /**
+   * The answer was sent: the units still held become charges (the leases go, the count stays).
+   * Units whose refund failed are given back here, with the lease.
+   */
   async charge(): Promise<void> {
     const leases = this.takeOpen();
     if (leases.length === 0) {
       return;
     }
-    const charged = new Set(await this.usage.charge(leases.map((lease) => lease.id)));
-    const lost = leases.filter((lease) => !charged.has(lease.id) && lease.units > 0);
+    const settled = new Set(await this.usage.settle(leases));
+    const lost = leases.filter((lease) => !settled.has(lease.id) && lease.keep > 0);
     if (lost.length > 0) {
       // Swept as expired before the answer went out: the client got it for free, never twice.
-      const units = lost.reduce((sum, lease) => sum + lease.units, 0);
+      const units = lost.reduce((sum, lease) => sum + lease.keep, 0);
       UsageLedger.logger.warn(
         `${units} unit(s) delivered after their lease had been released: not charged (USAGE_LEASE_GRACE_MS too short?)`,
       );
@@ -85,7 +88,7 @@ export class UsageLedger {
   async release(): Promise<void> {
     const leases = this.takeOpen();
     if (leases.length > 0) {
-      await this.usage.release(leases.map((lease) => lease.id));
+      await this.usage.settle(leases.map(({ id }) => ({ id, keep: 0 })));
     }
   }
 
@@ -107,11 +110,14 @@ export class UsageLedger {
     }
   }
 
-  /** Reservations not settled yet, handed over to the settlement now, so none is settled twice. */
-  private takeOpen(): Array<{ id: string; units: number }> {
+  /**
+   * Reservations not settled yet, with the units each still holds, handed over to the settlement
+   * now, so none is settled twice.
+   */
+  private takeOpen(): Array<{ id: string; keep: number }> {
     return this.reservations
       .filter((reservation) => !reservation.settled)
-      .map((reservation) => ({ id: reservation.leaseId, units: reservation.settle() }));
+      .map((reservation) => ({ id: reservation.leaseId, keep: reservation.settle() }));
   }
 
   private async track<T>(statement: () => Promise<T>): Promise<T> {

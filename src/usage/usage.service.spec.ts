@@ -54,7 +54,7 @@ describe(UsageService.name, () => {
 
     it('should log a failed settlement instead of throwing, leaving the lease to expire', async () => {
       const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-      jest.spyOn(usage, 'charge').mockRejectedValue(new Error('connection terminated'));
+      jest.spyOn(usage, 'settle').mockRejectedValue(new Error('connection terminated'));
       const ledger = service.open(key);
       await ledger.reserve();
       service.settle(ledger, true);
@@ -68,7 +68,7 @@ describe(UsageService.name, () => {
     it('should wait for settlements in flight before the application shuts down', async () => {
       let finish: () => void = () => undefined;
       jest
-        .spyOn(usage, 'charge')
+        .spyOn(usage, 'settle')
         .mockImplementation(() => new Promise((resolve) => (finish = () => resolve(['1']))));
       const ledger = service.open(key);
       await ledger.reserve();

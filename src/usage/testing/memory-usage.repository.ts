@@ -37,12 +37,14 @@ export class MemoryUsageRepository {
     return Promise.resolve(this.takeOff(lease.lineageId, lease.day, units));
   }
 
-  charge(leaseIds: readonly string[]): Promise<string[]> {
-    return Promise.resolve(leaseIds.filter((id) => this.leases.delete(id)));
-  }
-
-  release(leaseIds: readonly string[]): Promise<Released[]> {
-    return Promise.resolve(this.giveBack(leaseIds.filter((id) => this.leases.has(id))));
+  settle(leases: ReadonlyArray<{ id: string; keep: number }>): Promise<string[]> {
+    const settled = leases.filter(({ id }) => this.leases.has(id));
+    for (const { id, keep } of settled) {
+      const lease = this.leases.get(id) as Lease;
+      this.takeOff(lease.lineageId, lease.day, Math.max(0, lease.units - keep));
+      this.leases.delete(id);
+    }
+    return Promise.resolve(settled.map(({ id }) => id));
   }
 
   releaseExpired(options: { lineageId?: string; batch?: number } = {}): Promise<Released[]> {
