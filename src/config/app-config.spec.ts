@@ -49,6 +49,7 @@ describe(AppConfig.name, () => {
       timeoutMs: 60_000,
     });
     expect(config.resultCache).toEqual({ maxBytes: 64 * 1024 * 1024, ttlMs: 3_600_000 });
+    expect(config.usage).toEqual({ leaseMs: 90_000, sweepMs: 15_000 });
     expect(config.auth).toEqual({
       bcryptCost: 10,
       keyCacheTtlMs: 60_000,
@@ -116,6 +117,19 @@ describe(AppConfig.name, () => {
     expect(
       problemsOf({ DATABASE_STATEMENT_TIMEOUT_MS: '2000', DATABASE_QUERY_TIMEOUT_MS: '1000' }),
     ).toEqual(['DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS']);
+  });
+
+  it('should make the usage lease the OCR deadline plus its grace', () => {
+    const config = loadConfig({
+      OCR_TIMEOUT_MS: '8000',
+      USAGE_LEASE_GRACE_MS: '2000',
+      USAGE_LEASE_SWEEP_MS: '500',
+    });
+    expect(config.usage).toEqual({ leaseMs: 10_000, sweepMs: 500 });
+    expect(problemsOf({ USAGE_LEASE_GRACE_MS: '50', USAGE_LEASE_SWEEP_MS: 'often' })).toEqual([
+      expect.stringMatching(/^USAGE_LEASE_GRACE_MS /),
+      expect.stringMatching(/^USAGE_LEASE_SWEEP_MS /),
+    ]);
   });
 
   it('should refuse a health timeout above two seconds', () => {

@@ -50,6 +50,11 @@ export class AppConfig {
     readonly batchConcurrency: number;
     readonly timeoutMs: number;
   };
+  /**
+   * Quota leases: `leaseMs` (OCR_TIMEOUT_MS + USAGE_LEASE_GRACE_MS) is how long a request's units
+   * may stay unsettled before any gateway gives them back; `sweepMs` how often each gateway looks.
+   */
+  readonly usage!: { readonly leaseMs: number; readonly sweepMs: number };
   /** OCR results cache (per key lineage); maxBytes 0: off. Shared through Redis when REDIS_URL is set. */
   readonly resultCache!: { readonly maxBytes: number; readonly ttlMs: number };
   /** Image URL fetching (SSRF rules): see src/ocr/image-input/image-input.options.ts. */
@@ -163,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       batchConcurrency: vars.BATCH_CONCURRENCY,
       timeoutMs: vars.OCR_TIMEOUT_MS,
     },
+    usage: { leaseMs: vars.OCR_TIMEOUT_MS + vars.USAGE_LEASE_GRACE_MS, sweepMs: vars.USAGE_LEASE_SWEEP_MS },
     resultCache: { maxBytes: vars.RESULT_CACHE_MAX_BYTES, ttlMs: vars.RESULT_CACHE_TTL_MS },
     urlFetch: {
       allowHttp: vars.URL_ALLOW_HTTP,

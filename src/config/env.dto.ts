@@ -198,6 +198,23 @@ export class EnvironmentVariables {
   @Max(600_000)
   OCR_TIMEOUT_MS = 60_000;
 
+  /**
+   * Added to OCR_TIMEOUT_MS to make the lease of a request's quota units: the time it may take to
+   * send the answer. A lease its gateway never settled (the process died) is given back after it.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  USAGE_LEASE_GRACE_MS = 30_000;
+
+  /** How often each gateway gives back expired usage leases. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  USAGE_LEASE_SWEEP_MS = 15_000;
+
   /** How long a connection to the worker may take before it counts as unreachable (503 worker_unavailable). */
   @Transform(toNumber)
   @IsInt()

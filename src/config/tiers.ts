@@ -13,6 +13,20 @@ export const DEFAULT_TIERS: Tiers = {
   enterprise: { rps: 50, burst: 100, daily: 100000 },
 };
 
+/**
+ * The limits of a key's tier. A key whose tier was removed from the configuration gets the most
+ * restrictive configured rate instead of none: an unknown tier must not mean unlimited.
+ */
+export function tierLimits(tiers: Tiers, tier: string): Readonly<TierLimits> {
+  const known = Object.prototype.hasOwnProperty.call(tiers, tier) ? tiers[tier] : undefined;
+  if (known) {
+    return known;
+  }
+  return Object.values(tiers).reduce((strictest, t) =>
+    t.rps < strictest.rps || (t.rps === strictest.rps && t.burst < strictest.burst) ? t : strictest,
+  );
+}
+
 /** Tier names are stored in `api_keys.tier` (varchar 64) and appear in URLs and logs. */
 const TIER_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config';
-import type { UsageService } from '../usage/usage.service';
+import type { UsageLedger } from '../usage/usage-ledger';
 import { ResultCache } from './cache/result-cache';
 import type { ImageInputService } from './image-input';
 import { OcrBatchService } from './ocr-batch.service';
@@ -7,7 +7,7 @@ import { OcrService } from './ocr.service';
 import {
   counted,
   FakeIntake,
-  FakeUsage,
+  FakeLedger,
   FakeWorker,
   TEST_KEY,
   testMetrics,
@@ -16,26 +16,26 @@ import {
 import type { OcrWorkerClient } from './worker/ocr-worker.client';
 
 describe(OcrBatchService.name, () => {
-  let usage: FakeUsage;
+  let usage: FakeLedger;
+  const ledger = (): UsageLedger => usage as unknown as UsageLedger;
   let worker: FakeWorker;
   let metrics: ReturnType<typeof testMetrics>;
 
   function service(
     options: { limit?: number; worker?: FakeWorker; env?: NodeJS.ProcessEnv; intake?: FakeIntake } = {},
   ): OcrBatchService {
-    usage = new FakeUsage(options.limit ?? 100);
+    usage = new FakeLedger(options.limit ?? 100);
     worker = options.worker ?? new FakeWorker();
     metrics = testMetrics();
     const config = loadConfig(options.env ?? {}, '/');
     const ocr = new OcrService(
       (options.intake ?? new FakeIntake()) as unknown as ImageInputService,
-      usage as unknown as UsageService,
       new ResultCache({ maxBytes: 1024 * 1024, ttlMs: 60_000 }),
       worker as unknown as OcrWorkerClient,
       metrics.metrics,
       config,
     );
-    return new OcrBatchService(ocr, usage as unknown as UsageService, metrics.metrics, config);
+    return new OcrBatchService(ocr, metrics.metrics, config);
   }
 
   it('should answer every item in order with its id, an error for a bad one, and count only results', async () => {
@@ -50,6 +50,7 @@ describe(OcrBatchService.name, () => {
         ],
       },
       'req_9',
+      ledger(),
     );
     expect(answer.results).toEqual([
       { id: 'a', result: expect.objectContaining({ id: 'req_9.0', text: 'TOTAL 12.50', cached: false }) },
@@ -75,6 +76,7 @@ describe(OcrBatchService.name, () => {
         })),
       },
       'req_1',
+      ledger(),
     );
     expect(answer.results.map((r) => ('result' in r ? 'ok' : r.error.code))).toEqual([
       'ok',
@@ -100,6 +102,7 @@ describe(OcrBatchService.name, () => {
       TEST_KEY,
       { images: [{ image: 'x' }, { image: 'y' }, { image: 'z' }] },
       'req_2',
+      ledger(),
     );
     expect(answer.results[1]).toEqual({
       error: { code: 'internal_error', message: expect.not.stringContaining('boom') },
@@ -111,7 +114,7 @@ describe(OcrBatchService.name, () => {
     const slow = new FakeWorker(() => new Promise((resolve) => setTimeout(() => resolve(workerResult()), 5)));
     const batch = service({ worker: slow, env: { BATCH_CONCURRENCY: '3' } });
     const images = Array.from({ length: 16 }, (_, i) => ({ image: `image-${i}` }));
-    const answer = await batch.recognize(TEST_KEY, { images }, 'req_3');
+    const answer = await batch.recognize(TEST_KEY, { images }, 'req_3', ledger());
     expect(answer.results.every((r) => 'result' in r)).toBe(true);
     expect(slow.peak).toBe(3);
   });
@@ -119,14 +122,24 @@ describe(OcrBatchService.name, () => {
   it('should refuse more than BATCH_MAX images as a whole with 400 validation_failed', async () => {
     const batch = service({ env: { BATCH_MAX: '2' } });
     await expect(
-      batch.recognize(TEST_KEY, { images: [{ image: 'a' }, { image: 'b' }, { image: 'c' }] }, 'req_4'),
+      batch.recognize(
+        TEST_KEY,
+        { images: [{ image: 'a' }, { image: 'b' }, { image: 'c' }] },
+        'req_4',
+        ledger(),
+      ),
     ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('at most 2') });
     expect(usage.reservations).toBe(0);
   });
 
   it('should apply the batch mode to every image', async () => {
     const batch = service();
-    await batch.recognize(TEST_KEY, { images: [{ image: 'a' }, { image: 'b' }], mode: 'markdown' }, 'req_5');
+    await batch.recognize(
+      TEST_KEY,
+      { images: [{ image: 'a' }, { image: 'b' }], mode: 'markdown' },
+      'req_5',
+      ledger(),
+    );
     expect(worker.calls.map((c) => c.request.mode)).toEqual(['markdown', 'markdown']);
   });
 });

@@ -3,10 +3,8 @@ import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { ApiError } from '../common/errors/api-error';
 import { toApiError } from '../common/errors/to-api-error';
 import { AppConfig } from '../config';
-import { RequestLimits } from '../rate-limit/request-limits';
-import { dailyPolicy } from '../usage/daily-policy';
 import { Reservation } from '../usage/reservation';
-import { UsageService } from '../usage/usage.service';
+import type { UsageLedger } from '../usage/usage-ledger';
 import { mapBounded, OrderedTurns } from './batch/concurrency';
 import {
   OcrBatchImageDto,
@@ -27,6 +25,7 @@ interface Admitted {
 /** Shared by the items of one batch: the quota refusal that ends admissions. */
 interface BatchState {
   readonly key: AuthenticatedKey;
+  readonly ledger: UsageLedger;
   readonly mode: OcrMode;
   readonly requestId: string;
   readonly turns: OrderedTurns;
@@ -37,7 +36,8 @@ interface BatchState {
  * `POST /api/v1/ocr/batch`: every image on its own (intake, one unit of quota, cache or worker)
  * with at most BATCH_CONCURRENCY in flight, so one batch cannot fill the worker's queue. Quota is
  * reserved in item order: once it runs out, that item and every later one answer quota_exceeded.
- * A failed item is an error entry; the request itself fails only when it is malformed.
+ * A failed item is an error entry and gives its unit back at once; the units of the results are
+ * charged when the batch answer has been sent. The request fails only when it is malformed.
  */
 @Injectable()
 export class OcrBatchService {
@@ -45,7 +45,6 @@ export class OcrBatchService {
 
   constructor(
     private readonly ocr: OcrService,
-    private readonly usage: UsageService,
     private readonly metrics: OcrMetrics,
     private readonly config: AppConfig,
   ) {}
@@ -54,6 +53,7 @@ export class OcrBatchService {
     key: AuthenticatedKey,
     request: OcrBatchRequestDto,
     requestId: string,
+    ledger: UsageLedger,
   ): Promise<OcrBatchResponseDto> {
     const { batchMax, batchConcurrency } = this.config.ocr;
     if (request.images.length > batchMax) {
@@ -65,6 +65,7 @@ export class OcrBatchService {
     }
     const state: BatchState = {
       key,
+      ledger,
       mode: resolveOcrMode(request.mode),
       requestId,
       turns: new OrderedTurns(request.images.length),
@@ -72,7 +73,6 @@ export class OcrBatchService {
     const results = await mapBounded(request.images, batchConcurrency, (item, index) =>
       this.item(state, item, index),
     );
-    await this.publishDailyState(key);
     return { results };
   }
 
@@ -121,7 +121,7 @@ export class OcrBatchService {
         throw state.quotaRefusal;
       }
       try {
-        return { image: read.image, reservation: await this.usage.reserve(state.key) };
+        return { image: read.image, reservation: await state.ledger.reserve() };
       } catch (error) {
         if (error instanceof ApiError && error.code === 'quota_exceeded') {
           state.quotaRefusal = error;
@@ -129,22 +129,6 @@ export class OcrBatchService {
         throw error;
       }
     });
-  }
-
-  /**
-   * Concurrent reservations and refunds write the quota headers in whatever order the database
-   * answers them; one read at the end makes the headers tell the state after the whole batch.
-   */
-  private async publishDailyState(key: AuthenticatedKey): Promise<void> {
-    const limits = RequestLimits.current();
-    if (limits === undefined) {
-      return;
-    }
-    try {
-      limits.setDaily(dailyPolicy(await this.usage.current(key)));
-    } catch (error) {
-      this.logger.warn(`Daily usage unavailable for the rate-limit headers (${errorType(error)}).`);
-    }
   }
 }
 

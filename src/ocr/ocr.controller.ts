@@ -5,7 +5,10 @@ import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { ReadsBody } from '../common/body/reads-body';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
-import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
+import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
+import { RequestLedger } from '../usage/request-ledger';
+import type { UsageLedger } from '../usage/usage-ledger';
+import { UsageSettlementInterceptor } from '../usage/usage-settlement.interceptor';
 import {
   OcrBatchFailureDto,
   OcrBatchRequestDto,
@@ -24,13 +27,13 @@ import { RequestId } from './request-id.decorator';
 import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
 const ACCOUNTING =
-  'Costs one unit of the daily quota per image that produces a result (a cache hit included); refused ' +
-  'requests and failed images cost nothing.';
+  'Costs one unit of the daily quota per image whose result is delivered (a cache hit included); refused ' +
+  'requests, failed images and answers the client did not wait for cost nothing.';
 
 @ApiTags('ocr')
 @ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrBatchSuccessDto, OcrBatchFailureDto)
 @Controller('api/v1/ocr')
-@UseInterceptors(OcrMetricsInterceptor)
+@UseInterceptors(UsageSettlementInterceptor, OcrMetricsInterceptor)
 export class OcrController {
   constructor(
     private readonly ocr: OcrService,
@@ -102,12 +105,14 @@ export class OcrController {
     @JsonOrFormBody(ValidateBodyPipe) body: OcrRequestDto,
     @UploadedFile() file: Express.Multer.File | undefined,
     @RequestId() requestId: string,
+    @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrResultDto> {
     return this.ocr.recognize(
       key,
       imageSourceOf(body.image, file),
       resolveOcrMode(body.mode, body.prompt),
       requestId,
+      ledger,
     );
   }
 
@@ -134,7 +139,8 @@ export class OcrController {
     @CurrentKey() key: AuthenticatedKey,
     @Body() body: OcrBatchRequestDto,
     @RequestId() requestId: string,
+    @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrBatchResponseDto> {
-    return this.batch.recognize(key, body, requestId);
+    return this.batch.recognize(key, body, requestId, ledger);
   }
 }

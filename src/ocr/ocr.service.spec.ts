@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
 import { loadConfig } from '../config';
-import type { UsageService } from '../usage/usage.service';
+import type { UsageLedger } from '../usage/usage-ledger';
 import { ResultCache } from './cache/result-cache';
 import type { ImageInputService } from './image-input';
 import { OcrService, publicResult } from './ocr.service';
 import {
   counted,
   FakeIntake,
-  FakeUsage,
+  FakeLedger,
   FakeWorker,
   TEST_KEY,
   testMetrics,
@@ -18,7 +18,7 @@ import type { OcrWorkerClient } from './worker/ocr-worker.client';
 
 describe(OcrService.name, () => {
   let intake: FakeIntake;
-  let usage: FakeUsage;
+  let usage: FakeLedger;
   let worker: FakeWorker;
   let cache: ResultCache;
   let metrics: ReturnType<typeof testMetrics>;
@@ -30,7 +30,6 @@ describe(OcrService.name, () => {
     cache = options.cache ?? new ResultCache({ maxBytes: 1024 * 1024, ttlMs: 60_000 });
     return new OcrService(
       intake as unknown as ImageInputService,
-      usage as unknown as UsageService,
       cache,
       worker as unknown as OcrWorkerClient,
       metrics.metrics,
@@ -39,16 +38,17 @@ describe(OcrService.name, () => {
   }
 
   const inline = (value: string) => ({ kind: 'inline' as const, value });
+  const ledger = (): UsageLedger => usage as unknown as UsageLedger;
 
   beforeEach(() => {
     intake = new FakeIntake();
-    usage = new FakeUsage();
+    usage = new FakeLedger();
     metrics = testMetrics();
   });
 
   it('should read, reserve one unit, ask the worker and answer the contract result', async () => {
     const ocr = service();
-    const result = await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1');
+    const result = await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
     expect(result).toEqual({
       id: 'req_1',
       text: 'TOTAL 12.50',
@@ -73,14 +73,16 @@ describe(OcrService.name, () => {
   it('should give the worker a deadline OCR_TIMEOUT_MS ahead', async () => {
     const ocr = service({ env: { OCR_TIMEOUT_MS: '5000' } });
     const before = Date.now();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1');
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
     expect(worker.calls[0].deadline).toBeGreaterThanOrEqual(before + 5000);
     expect(worker.calls[0].deadline).toBeLessThanOrEqual(Date.now() + 5000);
   });
 
   it('should refuse a bad image before reserving anything', async () => {
     const ocr = service();
-    await expect(ocr.recognize(TEST_KEY, inline('bad-bytes'), 'text', 'req_1')).rejects.toMatchObject({
+    await expect(
+      ocr.recognize(TEST_KEY, inline('bad-bytes'), 'text', 'req_1', ledger()),
+    ).rejects.toMatchObject({
       code: 'invalid_image',
     });
     expect(usage.reservations).toBe(0);
@@ -89,28 +91,38 @@ describe(OcrService.name, () => {
   });
 
   it('should not call the worker when the quota refuses', async () => {
-    usage = new FakeUsage(0);
+    usage = new FakeLedger(0);
     const ocr = service();
-    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1')).rejects.toMatchObject({
-      code: 'quota_exceeded',
-    });
+    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger())).rejects.toMatchObject(
+      {
+        code: 'quota_exceeded',
+      },
+    );
     expect(worker.calls).toHaveLength(0);
   });
 
   it('should refund the unit when the worker fails', async () => {
     const failing = new FakeWorker(() => Promise.reject(new ApiError(503, 'worker_unavailable', 'down')));
     const ocr = service({ worker: failing });
-    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1')).rejects.toMatchObject({
-      code: 'worker_unavailable',
-    });
+    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger())).rejects.toMatchObject(
+      {
+        code: 'worker_unavailable',
+      },
+    );
     expect(usage.reservations).toBe(1);
     expect(usage.used).toBe(0);
   });
 
   it('should answer a repeated image of the same lineage from cache, costing a unit but no worker call', async () => {
     const ocr = service();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1');
-    const hit = await ocr.recognize({ ...TEST_KEY, id: 'rotated' }, inline('image-a'), 'text', 'req_2');
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
+    const hit = await ocr.recognize(
+      { ...TEST_KEY, id: 'rotated' },
+      inline('image-a'),
+      'text',
+      'req_2',
+      ledger(),
+    );
     expect(hit).toMatchObject({
       id: 'req_2',
       cached: true,
@@ -125,11 +137,11 @@ describe(OcrService.name, () => {
 
   it('should miss for another lineage, another mode and another model', async () => {
     const ocr = service();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1');
-    await ocr.recognize({ ...TEST_KEY, lineageId: 'other' }, inline('image-a'), 'text', 'req_2');
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'markdown', 'req_3');
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
+    await ocr.recognize({ ...TEST_KEY, lineageId: 'other' }, inline('image-a'), 'text', 'req_2', ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'markdown', 'req_3', ledger());
     worker.model = 'PP-OCRv5';
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_4');
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_4', ledger());
     expect(worker.calls).toHaveLength(4);
   });
 
@@ -137,9 +149,11 @@ describe(OcrService.name, () => {
     const unknown = new FakeWorker();
     unknown.model = undefined;
     const ocr = service({ worker: unknown });
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1');
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
     unknown.model = 'PP-OCRv4 test';
-    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_2')).resolves.toMatchObject({
+    await expect(
+      ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_2', ledger()),
+    ).resolves.toMatchObject({
       cached: true,
     });
     await expect(counted(metrics.lookups, { result: 'miss' })).resolves.toBe(0);
@@ -151,7 +165,9 @@ describe(OcrService.name, () => {
     jest.spyOn(broken, 'get').mockRejectedValue(new SyntaxError('bad JSON'));
     jest.spyOn(broken, 'set').mockRejectedValue(new Error('redis down'));
     const ocr = service({ cache: broken });
-    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1')).resolves.toMatchObject({
+    await expect(
+      ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger()),
+    ).resolves.toMatchObject({
       cached: false,
     });
     expect(usage.used).toBe(1);
@@ -161,7 +177,7 @@ describe(OcrService.name, () => {
 
   it('should keep the worker’s request id within its 128 characters', async () => {
     const ocr = service();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', `${'r'.repeat(128)}.15`);
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', `${'r'.repeat(128)}.15`, ledger());
     expect(worker.calls[0].request.requestId).toHaveLength(128);
   });
 });

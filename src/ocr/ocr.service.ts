@@ -4,7 +4,7 @@ import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { toApiError } from '../common/errors/to-api-error';
 import { AppConfig } from '../config';
 import { Reservation } from '../usage/reservation';
-import { UsageService } from '../usage/usage.service';
+import type { UsageLedger } from '../usage/usage-ledger';
 import { ResultCache } from './cache/result-cache';
 import { ImageBytes, ImageInputService } from './image-input';
 import type { ImageSource } from './image-source';
@@ -18,8 +18,9 @@ const WORKER_REQUEST_ID_MAX = 128;
 
 /**
  * One image from the request to the result: intake (a bad image is refused before it costs
- * anything), one unit of the daily quota, then the key's results cache or the worker. Any failure
- * after the reservation gives the unit back.
+ * anything), one unit of the daily quota reserved through the request's ledger, then the key's
+ * results cache or the worker. Any failure after the reservation gives the unit back; the unit of
+ * a result is charged once the answer has been sent (UsageSettlementInterceptor).
  */
 @Injectable()
 export class OcrService {
@@ -27,7 +28,6 @@ export class OcrService {
 
   constructor(
     private readonly intake: ImageInputService,
-    private readonly usage: UsageService,
     private readonly cache: ResultCache,
     private readonly worker: OcrWorkerClient,
     private readonly metrics: OcrMetrics,
@@ -40,10 +40,11 @@ export class OcrService {
     source: ImageSource,
     mode: OcrMode,
     requestId: string,
+    ledger: UsageLedger,
   ): Promise<OcrResultDto> {
     try {
       const image = await this.read(source);
-      const reservation = await this.usage.reserve(key);
+      const reservation = await ledger.reserve();
       const result = await this.recognizeReserved(key, image, mode, requestId, reservation);
       this.metrics.image('single', 'ok');
       return result;
@@ -127,7 +128,9 @@ export class OcrService {
     try {
       await reservation.refund();
     } catch (error) {
-      this.logger.error(`Quota refund failed (${errorType(error)}): ${units} unit(s) stay counted.`);
+      this.logger.error(
+        `Quota refund failed (${errorType(error)}): ${units} unit(s) go back when the request is settled.`,
+      );
     }
   }
 }

@@ -12,7 +12,6 @@ import type { Response } from 'express';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { ApiError } from '../common/errors/api-error';
-import { dailyPolicy } from '../usage/daily-policy';
 import { UsageService } from '../usage/usage.service';
 import { RequestLimits } from './request-limits';
 
@@ -23,9 +22,9 @@ export function authenticatedKey(context: ExecutionContext): AuthenticatedKey | 
 /**
  * The per-key rate limit by tier. Runs after the API-key guard (registered after it) and does
  * nothing for requests that guard let through without a key (public routes): buckets are keyed by
- * the key's lineage, never the client address. It also writes the rate-limit headers, with the daily
- * quota part read from the usage table, so that every later answer of the request (success, 4xx,
- * 5xx through the global filter) carries them.
+ * the key's lineage, never the client address. It also hands the rate decision and the daily quota,
+ * read from the usage table, to RequestLimits, the headers' writer, so that every later answer of
+ * the request (success, 4xx, 5xx through the global filter) carries them.
  */
 @Injectable()
 export class KeyThrottlerGuard extends ThrottlerGuard {
@@ -93,7 +92,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
   /** The quota part of the headers; a database hiccup must not fail a request over a header. */
   private async writeDailyPart(key: AuthenticatedKey, limits: RequestLimits): Promise<void> {
     try {
-      limits.setDaily(dailyPolicy(await this.usage.current(key)));
+      limits.setDaily(await this.usage.current(key));
     } catch (error) {
       this.log.warn(
         `Daily usage unavailable for the rate-limit headers: ${error instanceof Error ? error.name : 'error'}`,

@@ -1,25 +1,26 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config';
 import { UsageModule } from '../usage/usage.module';
 import { IpRateLimitMiddleware } from './ip-rate-limit.middleware';
 import { KeyThrottlerGuard } from './key-throttler.guard';
-import { RequestLimitsMiddleware } from './request-limits.middleware';
+import { RateLimitHeadersInterceptor } from './rate-limit-headers.interceptor';
 import { throttlerOptions } from './throttler-options';
 
 /**
- * Per-key rate limits by tier and the per-address limit in front of authentication. Import it
- * after the auth module: global guards run in registration order, and this one needs the key.
- * The per-address limit is mounted by app.setup.ts ahead of the body parser (see there).
+ * Per-key rate limits by tier, the per-address limit in front of authentication, and the
+ * rate-limit headers (RequestLimits, kept current by the guard and RateLimitHeadersInterceptor).
+ * Import it after the auth module: global guards run in registration order, and this one needs
+ * the key. The per-address limit is mounted by app.setup.ts ahead of the body parser (see there).
  */
 @Module({
   imports: [UsageModule, ThrottlerModule.forRootAsync({ inject: [AppConfig], useFactory: throttlerOptions })],
-  providers: [{ provide: APP_GUARD, useClass: KeyThrottlerGuard }, IpRateLimitMiddleware],
+  providers: [
+    { provide: APP_GUARD, useClass: KeyThrottlerGuard },
+    { provide: APP_INTERCEPTOR, useClass: RateLimitHeadersInterceptor },
+    IpRateLimitMiddleware,
+  ],
   exports: [IpRateLimitMiddleware],
 })
-export class RateLimitModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestLimitsMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
-  }
-}
+export class RateLimitModule {}

@@ -1,24 +1,23 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Response } from 'express';
+import type { UsageSnapshot } from '../usage/usage-snapshot';
+import { dailyPolicy } from './daily-policy';
 import { PolicyState, rateLimitHeaders } from './rate-limit-headers';
 
 export const RATE_POLICY = 'rate';
-export const DAILY_POLICY = 'daily';
 
 const SLOT = Symbol('requestLimits');
 type WithSlot = Response & { locals: Record<PropertyKey, unknown> };
 
 /**
- * The rate-limit state of one request and the response it is written to. Headers are written to
- * the response as soon as a policy is known (not in an interceptor) so that an error answered by
- * the global filter after authentication carries them too. Usage code finds the current request's
- * instance through async context, so a reservation made deep in a service updates the quota part
- * without the response being passed around.
+ * The rate-limit state of one request and the only writer of its rate-limit headers. The key's
+ * throttler guard gives the rate decision and the quota as it found it, so that any answer after
+ * authentication (a 403 or a 429 from a later guard, a 400 from a pipe, a 5xx through the global
+ * filter) carries both; RateLimitHeadersInterceptor gives the quota after the request's own
+ * reservations and refunds, before its answer is written. Each change rewrites all the fields.
  */
 export class RequestLimits {
-  private static readonly context = new AsyncLocalStorage<RequestLimits>();
   private rate?: PolicyState;
-  private daily?: PolicyState;
+  private daily?: UsageSnapshot;
 
   private constructor(private readonly response: Response) {}
 
@@ -34,22 +33,13 @@ export class RequestLimits {
     return created;
   }
 
-  /** Runs the rest of the request pipeline with this instance as the current one. */
-  static run<T>(limits: RequestLimits, next: () => T): T {
-    return RequestLimits.context.run(limits, next);
-  }
-
-  static current(): RequestLimits | undefined {
-    return RequestLimits.context.getStore();
-  }
-
   setRate(state: Omit<PolicyState, 'name'>): void {
     this.rate = { ...state, name: RATE_POLICY };
     this.write();
   }
 
-  setDaily(state: Omit<PolicyState, 'name'>): void {
-    this.daily = { ...state, name: DAILY_POLICY };
+  setDaily(snapshot: UsageSnapshot): void {
+    this.daily = snapshot;
     this.write();
   }
 
@@ -57,7 +47,9 @@ export class RequestLimits {
     if (this.response.headersSent) {
       return;
     }
-    const policies = [this.rate, this.daily].filter((p): p is PolicyState => p !== undefined);
+    const policies = [this.rate, this.daily && dailyPolicy(this.daily)].filter(
+      (p): p is PolicyState => p !== undefined,
+    );
     for (const [name, value] of Object.entries(rateLimitHeaders(policies))) {
       this.response.setHeader(name, value);
     }

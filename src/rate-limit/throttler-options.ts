@@ -1,11 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ThrottlerModuleOptions } from '@nestjs/throttler';
-import type { AppConfig } from '../config';
+import { tierLimits, type AppConfig } from '../config';
 import { authenticatedKey } from './key-throttler.guard';
 import { MemoryGcraStorage } from './memory-gcra.storage';
 import { RedisGcraStorage } from './redis-gcra.storage';
 import { RATE_POLICY } from './request-limits';
-import { Throttle, throttleFor, tierLimits } from './tier-throttle';
+import { Throttle, throttleFor } from './tier-throttle';
 
 /**
  * One throttler, `rate`, whose limit and window come from the calling key's tier, over GCRA

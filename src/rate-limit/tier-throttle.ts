@@ -1,4 +1,4 @@
-import type { TierLimits, Tiers } from '../config/tiers';
+import type { TierLimits } from '../config/tiers';
 
 /** A token bucket in @nestjs/throttler's terms: `limit` tokens, refilled completely in `ttl` ms. */
 export interface Throttle {
@@ -13,18 +13,4 @@ export interface Throttle {
  */
 export function throttleFor(limits: Pick<TierLimits, 'rps' | 'burst'>): Throttle {
   return { limit: limits.burst, ttl: (limits.burst / limits.rps) * 1000 };
-}
-
-/**
- * The limits of a key's tier. A key whose tier was removed from the configuration gets the most
- * restrictive configured rate instead of none: an unknown tier must not mean unlimited.
- */
-export function tierLimits(tiers: Tiers, tier: string): Readonly<TierLimits> {
-  const known = Object.prototype.hasOwnProperty.call(tiers, tier) ? tiers[tier] : undefined;
-  if (known) {
-    return known;
-  }
-  return Object.values(tiers).reduce((strictest, t) =>
-    t.rps < strictest.rps || (t.rps === strictest.rps && t.burst < strictest.burst) ? t : strictest,
-  );
 }

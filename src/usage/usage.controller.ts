@@ -4,7 +4,7 @@ import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
-import { RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/rate-limit-headers.openapi';
+import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageResponseDto } from './dto/usage-response.dto';
 import { UsageService } from './usage.service';

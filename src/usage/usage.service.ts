@@ -1,59 +1,49 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
-import { ApiError } from '../common/errors/api-error';
-import { AppConfig } from '../config';
-import { RequestLimits } from '../rate-limit/request-limits';
-import { tierLimits } from '../rate-limit/tier-throttle';
-import { DailyUsageRepository, DayUsage } from './daily-usage.repository';
-import { DailyPolicy, dailyPolicy } from './daily-policy';
+import { AppConfig, tierLimits } from '../config';
+import { DailyUsageRepository } from './daily-usage.repository';
 import { UsageResponseDto } from './dto/usage-response.dto';
-import { Reservation } from './reservation';
-import { periodEnd } from './utc-day';
-
-export interface UsageSnapshot {
-  /** The current quota period: a UTC day, `YYYY-MM-DD`. */
-  day: string;
-  used: number;
-  limit: number;
-  remaining: number;
-  resetsAt: Date;
-}
+import { UsageLedger } from './usage-ledger';
+import { toSnapshot, UsageSnapshot } from './usage-snapshot';
 
 /**
- * The daily quota of a key's lineage. The OCR path reserves units before the work and refunds
- * those that produced no result; every change is reflected in the current request's rate-limit
- * headers.
+ * The daily quota of a key's lineage: a ledger per request (reservations held by leases until the
+ * request is settled), the current state, and the reports.
  */
 @Injectable()
-export class UsageService {
+export class UsageService implements OnApplicationShutdown {
+  private readonly logger = new Logger(UsageService.name);
+  private readonly settling = new Set<Promise<void>>();
+
   constructor(
     private readonly usage: DailyUsageRepository,
     private readonly config: AppConfig,
   ) {}
 
+  /** A ledger for one request of `key`: its leases last OCR_TIMEOUT_MS + USAGE_LEASE_GRACE_MS. */
+  open(key: AuthenticatedKey): UsageLedger {
+    return new UsageLedger(key, this.usage, this.config.usage.leaseMs);
+  }
+
   /**
-   * Counts `units` (one per image) against today's quota, atomically across all processes.
-   * @throws ApiError 429 quota_exceeded, with Retry-After until the period resets, when the
-   *   units do not fit; nothing is counted then.
+   * Settles a request's leases, in the background: charged when its answer was `delivered`,
+   * released otherwise. A failure is logged; the leases then expire and are given back, so an
+   * outage of the database can cost a charge, never bill twice.
    */
-  async reserve(key: AuthenticatedKey, units = 1): Promise<Reservation> {
-    if (!Number.isInteger(units) || units < 1) {
-      throw new RangeError(`units must be a positive integer, got ${units}`);
-    }
-    const outcome = await this.usage.reserve(key.lineageId, units, key.dailyLimit);
-    const { snapshot, policy } = this.publish(key, outcome.day, outcome.used);
-    if (!outcome.admitted) {
-      // The same seconds as the daily policy's `t`: Retry-After must not point before it ends.
-      throw new ApiError(429, 'quota_exceeded', quotaMessage(units, snapshot), {
-        'Retry-After': String(policy.resetSeconds),
-      });
-    }
-    return new Reservation(outcome.day, units, async (day, count) => {
-      const used = await this.usage.refund(key.lineageId, day, count);
-      if (day === snapshot.day) {
-        this.publish(key, day, used);
-      }
-    });
+  settle(ledger: UsageLedger, delivered: boolean): void {
+    const settling = (delivered ? ledger.charge() : ledger.release())
+      .catch((error: unknown) => {
+        this.logger.error(
+          `Usage settlement failed (${errorType(error)}): the leases are given back when they expire${delivered ? ', uncharged' : ''}.`,
+        );
+      })
+      .finally(() => this.settling.delete(settling));
+    this.settling.add(settling);
+  }
+
+  /** Settlements of the last answers finish before the database connection closes. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.settling]);
   }
 
   /** Today's usage of the key's lineage. */
@@ -64,7 +54,7 @@ export class UsageService {
 
   /** What `GET /api/v1/usage` answers; with `days`, today is the last day of the history read. */
   async report(key: AuthenticatedKey, days?: number): Promise<UsageResponseDto> {
-    const history = days === undefined ? undefined : await this.history(key.lineageId, days);
+    const history = days === undefined ? undefined : await this.usage.history(key.lineageId, days);
     const latest = history?.at(-1);
     const today = latest ? toSnapshot(latest.date, latest.used, key.dailyLimit) : await this.current(key);
     const { rps, burst } = tierLimits(this.config.tiers, key.tier);
@@ -79,33 +69,8 @@ export class UsageService {
       ...(history && { history }),
     };
   }
-
-  /** The last `days` UTC days of a lineage, oldest first, zero-filled (also for admin reports). */
-  history(lineageId: string, days: number): Promise<DayUsage[]> {
-    return this.usage.history(lineageId, days);
-  }
-
-  /** Writes a change to the current request's rate-limit headers (when there is a request). */
-  private publish(
-    key: AuthenticatedKey,
-    day: string,
-    used: number,
-  ): { snapshot: UsageSnapshot; policy: DailyPolicy } {
-    const snapshot = toSnapshot(day, used, key.dailyLimit);
-    const policy = dailyPolicy(snapshot);
-    RequestLimits.current()?.setDaily(policy);
-    return { snapshot, policy };
-  }
 }
 
-export function toSnapshot(day: string, used: number, limit: number): UsageSnapshot {
-  return { day, used, limit, remaining: Math.max(0, limit - used), resetsAt: periodEnd(day) };
-}
-
-function quotaMessage(units: number, snapshot: UsageSnapshot): string {
-  const reset = 'The quota resets at 00:00 UTC.';
-  if (units === 1 || snapshot.remaining === 0) {
-    return `The daily quota of ${snapshot.limit} images for this key is used up. ${reset}`;
-  }
-  return `This request needs ${units} images of the daily quota but only ${snapshot.remaining} of ${snapshot.limit} remain. ${reset}`;
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : typeof error;
 }

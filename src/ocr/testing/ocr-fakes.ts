@@ -108,8 +108,8 @@ export function imageBytes(bytes: Buffer): ImageBytes {
   };
 }
 
-/** UsageService's reserve/refund contract over a counter (atomicity is proven against Postgres in test/). */
-export class FakeUsage {
+/** UsageLedger's reserve/refund contract over a counter (atomicity is proven against Postgres in test/). */
+export class FakeLedger {
   used = 0;
   reservations = 0;
 
@@ -124,21 +124,11 @@ export class FakeUsage {
     this.used += 1;
     this.reservations += 1;
     return Promise.resolve(
-      new Reservation('2026-11-27', 1, (_day, units) => {
+      new Reservation(String(this.reservations), '2026-11-27', 1, (units) => {
         this.used -= units;
         return Promise.resolve();
       }),
     );
-  }
-
-  current(): Promise<{ day: string; used: number; limit: number; remaining: number; resetsAt: Date }> {
-    return Promise.resolve({
-      day: '2026-11-27',
-      used: this.used,
-      limit: this.limit,
-      remaining: this.limit - this.used,
-      resetsAt: new Date('2026-11-28T00:00:00Z'),
-    });
   }
 }
 

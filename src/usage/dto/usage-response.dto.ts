@@ -39,7 +39,9 @@ export class UsageResponseDto {
   period!: string;
 
   @ApiProperty({
-    description: 'Images counted today (one per image that produced a result, cache hits included).',
+    description:
+      'Images counted today: one per image whose result was delivered (cache hits included), and the images of ' +
+      'requests still in flight, which are given back if those fail or their client leaves.',
     example: 42,
   })
   used!: number;
@@ -47,7 +49,11 @@ export class UsageResponseDto {
   @ApiProperty({ description: "Today's quota: the key's own daily limit, else its tier's.", example: 100 })
   limit!: number;
 
-  @ApiProperty({ description: 'Images left today.', example: 58 })
+  @ApiProperty({
+    description:
+      'Images left today: `limit - used`, never below 0; it may rise when a request in flight fails.',
+    example: 58,
+  })
   remaining!: number;
 
   @ApiProperty({
