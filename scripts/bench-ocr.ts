@@ -26,7 +26,9 @@ import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
+import sharp from 'sharp';
 import {
+  framedSocket,
   OCR_MODES,
   OcrPatterns,
   type OcrMode,
@@ -38,6 +40,8 @@ import {
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
 const REQUEST_TIMEOUT_MS = 300_000;
+/** The gateway's framing (raw image bytes beside the JSON), with room for any test image. */
+const BENCH_SOCKET = framedSocket({ maxFrameBytes: 256 * 1024 * 1024, maxSendBufferBytes: 1024 * 1024 * 1024 });
 
 interface BenchOptions {
   images: string;
@@ -184,7 +188,7 @@ async function startWorker(): Promise<Worker> {
   });
   const client = ClientProxyFactory.create({
     transport: Transport.TCP,
-    options: { host: '127.0.0.1', port },
+    options: { host: '127.0.0.1', port, socketClass: BENCH_SOCKET },
   });
   await waitForHealth(client, child);
   return {
@@ -201,7 +205,10 @@ async function startWorker(): Promise<Worker> {
 }
 
 async function connectWorker(target: { host: string; port: number }, pid?: number): Promise<Worker> {
-  const client = ClientProxyFactory.create({ transport: Transport.TCP, options: target });
+  const client = ClientProxyFactory.create({
+    transport: Transport.TCP,
+    options: { ...target, socketClass: BENCH_SOCKET },
+  });
   await waitForHealth(client);
   return { client, pid, stageLog: new Map(), stop: () => Promise.resolve(client.close()) };
 }
@@ -217,9 +224,13 @@ function peakRss(pid: number | undefined): number | undefined {
 
 async function recognizeOne(client: ClientProxy, path: string, mode: OcrMode, id: string): Promise<Sample> {
   const name = basename(path, extname(path));
+  const bytes = readFileSync(path);
+  const { format = 'unknown', width = 1, height = 1 } = await sharp(bytes).metadata();
   const request: RecognizeRequest = {
+    jobId: `job_bench_${id}`,
     requestId: `bench_${id}`,
-    image: readFileSync(path).toString('base64'),
+    bytes,
+    image: { format, width, height },
     mode,
     deadline: Date.now() + REQUEST_TIMEOUT_MS,
   };

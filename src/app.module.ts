@@ -10,7 +10,7 @@ import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { WorkerClientModule } from './ocr-client/worker-client.module';
+import { OcrWorkerClientModule } from './ocr-worker-client/ocr-worker-client.module';
 import { OcrModule } from './ocr/ocr.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsageModule } from './usage/usage.module';
@@ -43,7 +43,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true }),
         DatabaseModule,
-        WorkerClientModule,
+        OcrWorkerClientModule,
         ...(config.metrics.enabled ? [MetricsModule] : []),
         ...FEATURE_MODULES,
       ],

@@ -190,6 +190,8 @@ describe('OCR API when the worker fails (real processes)', () => {
     await new Promise((resolve) => frozen!.once('exit', resolve));
     frozen = undefined;
     worker = await startWorker({ port: workerPort, env: TIGHT_WORKER, timeoutMs: 120_000 });
+    // Back in service at the gateway's next health probe (WORKER_PROBE_INTERVAL_MS), with no restart.
+    await waitUntilIdle();
     const answer = await postJson(gateway.url, key, { image: b64(invoice) });
     expect(answer.status).toBe(200);
     expect(answer.body.text).toMatch(/INVOICE/);
@@ -232,16 +234,18 @@ describe('OCR API when the worker fails (real processes)', () => {
     const used = await usedToday(dataSource, key.id);
 
     worker = await startWorker({ port: workerPort, env: TIGHT_WORKER, timeoutMs: 120_000 });
+    await waitUntilIdle();
     const back = await postJson(gateway.url, key, { image: b64(invoice), mode: 'lines' });
     expect(back.status).toBe(200);
     expect(back.body.cached).toBe(false);
     expect(await usedToday(dataSource, key.id)).toBe(used + 1);
   });
 
-  it('should answer 500 internal_error, saying nothing of the internals, when the worker port is not an OCR worker', async () => {
+  it('should answer 503 worker_unavailable, saying nothing of the internals, when the worker port is not an OCR worker', async () => {
     const lost = await insertKey(dataSource);
+    // Another service on the port (here a bare Nest TCP server) cannot answer a health probe.
     const answer = await postJson(misdirected.url, lost, { image: b64(invoice) });
-    expectError(answer, 500, 'internal_error');
+    expectUnavailable(answer);
     expect(answer.body.error.message).not.toMatch(/handler|remote|stack|\//);
     expect(await usedToday(dataSource, lost.id)).toBe(0);
   });

@@ -8,6 +8,7 @@ import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microse
 import { firstValueFrom, timeout } from 'rxjs';
 import sharp from 'sharp';
 import {
+  framedSocket,
   OcrPatterns,
   type RecognizeRequest,
   type RecognizeResult,
@@ -55,7 +56,14 @@ async function startWorker(env: Record<string, string>): Promise<RunningWorker> 
 }
 
 function connect(port: number): ClientProxy {
-  return ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+  return ClientProxyFactory.create({
+    transport: Transport.TCP,
+    options: {
+      host: '127.0.0.1',
+      port,
+      socketClass: framedSocket({ maxFrameBytes: 64 * 1024 * 1024, maxSendBufferBytes: 1024 * 1024 * 1024 }),
+    },
+  });
 }
 
 async function waitUntilHealthy(client: ClientProxy, worker: RunningWorker): Promise<WorkerHealth> {
@@ -86,8 +94,11 @@ describe('OCR worker (real process, real models)', () => {
 
   function request(image: Buffer, overrides: Partial<RecognizeRequest> = {}): RecognizeRequest {
     return {
+      jobId: `job_${randomBytes(6).toString('hex')}`,
       requestId: `req_${randomBytes(4).toString('hex')}`,
-      image: image.toString('base64'),
+      bytes: image,
+      // What the gateway's check would declare; the worker uses it for its pixel budget only.
+      image: { format: 'png', width: 1000, height: 800 },
       mode: 'text',
       deadline: Date.now() + 60_000,
       ...overrides,
@@ -261,6 +272,38 @@ describe('OCR worker (real process, real models)', () => {
     const late = errorOf(request(page, { deadline: Date.now() + 150 }));
     await expect(late).resolves.toMatchObject({ code: 'timeout' });
     await Promise.all([first, second]);
+  });
+
+  it('should drop a queued job that the gateway cancels, before it runs', async () => {
+    const running = [recognize(request(page)), recognize(request(page))];
+    const queued = request(page);
+    const cancelled = errorOf(queued);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const cancelledAt = Date.now();
+    client.emit(OcrPatterns.cancel, { jobId: queued.jobId });
+    await expect(cancelled).resolves.toMatchObject({ code: 'cancelled' });
+    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+    await Promise.all(running);
+  });
+
+  it('should drop the queued jobs of a connection that closes (a gateway gone)', async () => {
+    const running = [recognize(request(page)), recognize(request(page))];
+    const other = connect(worker.port);
+    await firstValueFrom(other.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(5_000)));
+    other.send(OcrPatterns.recognize, request(page)).subscribe({ error: () => undefined });
+    let queued = false;
+    while (!queued) {
+      queued = (await health()).queueDepth === 1;
+    }
+    other.close();
+    let emptied: WorkerHealth | undefined;
+    while (!emptied) {
+      const answer = await health();
+      emptied = answer.queueDepth === 0 ? answer : undefined;
+    }
+    // Dropped while both lanes were still busy with the first two: it never ran.
+    expect(emptied.inFlight).toBe(2);
+    await Promise.all(running);
   });
 
   it('should still recognise after all of that', async () => {

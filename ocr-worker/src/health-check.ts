@@ -8,7 +8,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
-import { OcrPatterns, type WorkerHealth } from '@app/contracts';
+import { framedSocket, OcrPatterns, type WorkerHealth } from '@app/contracts';
 import { loadWorkerConfig } from './config/worker-config';
 
 /** A frozen worker must fail the check well before a container runtime's own timeout (5 s). */
@@ -23,7 +23,11 @@ async function check(): Promise<string> {
   const host = WILDCARDS[config.host] ?? config.host;
   const client = ClientProxyFactory.create({
     transport: Transport.TCP,
-    options: { host, port: config.port },
+    options: {
+      host,
+      port: config.port,
+      socketClass: framedSocket({ maxFrameBytes: 1024 * 1024, maxSendBufferBytes: 1024 * 1024 }),
+    },
   });
   try {
     const health = await firstValueFrom(

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { framedSocket } from '@app/contracts';
 import { AppModule } from './app.module';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config/worker-config';
 import { WorkerLogger } from './logging/worker-logger';
@@ -12,7 +13,12 @@ const logger = new Logger('OcrWorker');
 async function bootstrap(config: WorkerConfig): Promise<void> {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule.forRoot(config), {
     transport: Transport.TCP,
-    options: { host: config.host, port: config.port, maxBufferSize: config.maxBufferSize },
+    options: {
+      host: config.host,
+      port: config.port,
+      // Answers are small; a gateway that stops reading them is dropped rather than buffered for.
+      socketClass: framedSocket({ maxFrameBytes: config.maxFrameBytes, maxSendBufferBytes: 64 * 1024 * 1024 }),
+    },
     logger: new WorkerLogger(config.logLevels),
     // Fail start-up with one clear line instead of Nest's abort.
     abortOnError: false,

@@ -43,6 +43,9 @@ export class AppConfig {
     readonly maxQueue: number;
     readonly healthTimeoutMs: number;
     readonly connectTimeoutMs: number;
+    readonly connections: number;
+    readonly maxInflightBytes: number;
+    readonly probeIntervalMs: number;
   };
   readonly ocr!: {
     readonly maxImagePixels: number;
@@ -161,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       maxQueue: vars.WORKER_MAX_QUEUE,
       healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
       connectTimeoutMs: vars.WORKER_CONNECT_TIMEOUT_MS,
+      connections: vars.WORKER_CONNECTIONS,
+      maxInflightBytes: vars.WORKER_MAX_INFLIGHT_BYTES,
+      probeIntervalMs: vars.WORKER_PROBE_INTERVAL_MS,
     },
     ocr: {
       maxImagePixels: vars.MAX_IMAGE_PIXELS,

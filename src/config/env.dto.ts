@@ -215,6 +215,27 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   USAGE_LEASE_SWEEP_MS = 15_000;
 
+  /** Connections for recognize calls; each call takes the one with the fewest bytes in flight. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WORKER_CONNECTIONS = 4;
+
+  /** Image bytes this gateway may have in flight to the worker; beyond: 503 worker_overloaded at once. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024 * 1024)
+  WORKER_MAX_INFLIGHT_BYTES = 128 * 1024 * 1024;
+
+  /** How often the worker's health is probed; a probe unanswered for HEALTH_TIMEOUT_MS takes it out of service. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(50)
+  @Max(10_000)
+  WORKER_PROBE_INTERVAL_MS = 250;
+
   /** How long a connection to the worker may take before it counts as unreachable (503 worker_unavailable). */
   @Transform(toNumber)
   @IsInt()

@@ -1,9 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { firstValueFrom, timeout } from 'rxjs';
-import { OCR_WORKER_CLIENT, OcrPatterns, WorkerHealth } from '@app/contracts';
 import { AppConfig } from '../config';
+import { WorkerLink } from '../ocr-worker-client/worker-link';
 import { HealthCheckDto, HealthDto } from './health.dto';
 
 /** Checks run in parallel, each bounded by HEALTH_TIMEOUT_MS, so /health answers within it. */
@@ -11,7 +9,7 @@ import { HealthCheckDto, HealthDto } from './health.dto';
 export class HealthService {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(OCR_WORKER_CLIENT) private readonly worker: ClientProxy,
+    private readonly worker: WorkerLink,
     private readonly config: AppConfig,
   ) {}
 
@@ -42,10 +40,11 @@ export class HealthService {
 
   private async checkWorker(): Promise<HealthCheckDto> {
     const limit = this.config.worker.healthTimeoutMs;
+    if (!this.worker.inService) {
+      return { status: 'down', message: 'The OCR worker is out of service: it left health probes unanswered.' };
+    }
     try {
-      const health = await firstValueFrom(
-        this.worker.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(limit)),
-      );
+      const health = await this.worker.ask();
       return {
         status: 'up',
         device: health.device,

@@ -11,9 +11,10 @@ import {
   FakeWorker,
   TEST_KEY,
   testMetrics,
+  ocrCall,
   workerResult,
 } from './testing/ocr-fakes';
-import type { OcrWorkerClient } from './worker/ocr-worker.client';
+import type { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
 
 describe(OcrBatchService.name, () => {
   let usage: FakeLedger;
@@ -49,7 +50,7 @@ describe(OcrBatchService.name, () => {
           { image: 'two', id: null },
         ],
       },
-      'req_9',
+      ocrCall('req_9'),
       ledger(),
     );
     expect(answer.results).toEqual([
@@ -75,7 +76,7 @@ describe(OcrBatchService.name, () => {
           id: String(i),
         })),
       },
-      'req_1',
+      ocrCall('req_1'),
       ledger(),
     );
     expect(answer.results.map((r) => ('result' in r ? 'ok' : r.error.code))).toEqual([
@@ -101,7 +102,7 @@ describe(OcrBatchService.name, () => {
     const answer = await batch.recognize(
       TEST_KEY,
       { images: [{ image: 'x' }, { image: 'y' }, { image: 'z' }] },
-      'req_2',
+      ocrCall('req_2'),
       ledger(),
     );
     expect(answer.results[1]).toEqual({
@@ -114,7 +115,7 @@ describe(OcrBatchService.name, () => {
     const slow = new FakeWorker(() => new Promise((resolve) => setTimeout(() => resolve(workerResult()), 5)));
     const batch = service({ worker: slow, env: { BATCH_CONCURRENCY: '3' } });
     const images = Array.from({ length: 16 }, (_, i) => ({ image: `image-${i}` }));
-    const answer = await batch.recognize(TEST_KEY, { images }, 'req_3', ledger());
+    const answer = await batch.recognize(TEST_KEY, { images }, ocrCall('req_3'), ledger());
     expect(answer.results.every((r) => 'result' in r)).toBe(true);
     expect(slow.peak).toBe(3);
   });
@@ -125,7 +126,7 @@ describe(OcrBatchService.name, () => {
       batch.recognize(
         TEST_KEY,
         { images: [{ image: 'a' }, { image: 'b' }, { image: 'c' }] },
-        'req_4',
+        ocrCall('req_4'),
         ledger(),
       ),
     ).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('at most 2') });
@@ -137,7 +138,7 @@ describe(OcrBatchService.name, () => {
     await batch.recognize(
       TEST_KEY,
       { images: [{ image: 'a' }, { image: 'b' }], mode: 'markdown' },
-      'req_5',
+      ocrCall('req_5'),
       ledger(),
     );
     expect(worker.calls.map((c) => c.request.mode)).toEqual(['markdown', 'markdown']);

@@ -16,6 +16,7 @@ import type { ImageBytes } from './image-input';
 import { OcrMetrics } from './metrics/ocr-metrics';
 import { OcrMode, resolveOcrMode } from './ocr-mode';
 import { OcrService } from './ocr.service';
+import type { OcrCall } from './ocr-call.decorator';
 
 interface Admitted {
   image: ImageBytes;
@@ -27,7 +28,7 @@ interface BatchState {
   readonly key: AuthenticatedKey;
   readonly ledger: UsageLedger;
   readonly mode: OcrMode;
-  readonly requestId: string;
+  readonly call: OcrCall;
   readonly turns: OrderedTurns;
   quotaRefusal?: ApiError;
 }
@@ -52,7 +53,7 @@ export class OcrBatchService {
   async recognize(
     key: AuthenticatedKey,
     request: OcrBatchRequestDto,
-    requestId: string,
+    call: OcrCall,
     ledger: UsageLedger,
   ): Promise<OcrBatchResponseDto> {
     const { batchMax, batchConcurrency } = this.config.ocr;
@@ -67,7 +68,7 @@ export class OcrBatchService {
       key,
       ledger,
       mode: resolveOcrMode(request.mode),
-      requestId,
+      call,
       turns: new OrderedTurns(request.images.length),
     };
     const results = await mapBounded(request.images, batchConcurrency, (item, index) =>
@@ -84,7 +85,7 @@ export class OcrBatchService {
         state.key,
         image,
         state.mode,
-        `${state.requestId}.${index}`,
+        { ...state.call, id: `${state.call.id}.${index}` },
         reservation,
       );
       this.metrics.image('batch', 'ok');
@@ -92,7 +93,7 @@ export class OcrBatchService {
     } catch (error) {
       if (!(error instanceof ApiError)) {
         this.logger.error(
-          `Unexpected error in item ${index} of batch ${state.requestId} (${errorType(error)}).`,
+          `Unexpected error in item ${index} of batch ${state.call.id} (${errorType(error)}).`,
         );
       }
       const failure = toApiError(error);

@@ -23,7 +23,7 @@ import { OcrMetricsInterceptor } from './metrics/ocr-metrics.interceptor';
 import { resolveOcrMode } from './ocr-mode';
 import { OcrBatchService } from './ocr-batch.service';
 import { OcrService } from './ocr.service';
-import { RequestId } from './request-id.decorator';
+import { CurrentOcrCall, type OcrCall } from './ocr-call.decorator';
 import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
 const ACCOUNTING =
@@ -104,14 +104,14 @@ export class OcrController {
     @CurrentKey() key: AuthenticatedKey,
     @JsonOrFormBody(ValidateBodyPipe) body: OcrRequestDto,
     @UploadedFile() file: Express.Multer.File | undefined,
-    @RequestId() requestId: string,
+    @CurrentOcrCall() call: OcrCall,
     @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrResultDto> {
     return this.ocr.recognize(
       key,
       imageSourceOf(body.image, file),
       resolveOcrMode(body.mode, body.prompt),
-      requestId,
+      call,
       ledger,
     );
   }
@@ -138,9 +138,9 @@ export class OcrController {
   recognizeBatch(
     @CurrentKey() key: AuthenticatedKey,
     @Body() body: OcrBatchRequestDto,
-    @RequestId() requestId: string,
+    @CurrentOcrCall() call: OcrCall,
     @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrBatchResponseDto> {
-    return this.batch.recognize(key, body, requestId, ledger);
+    return this.batch.recognize(key, body, call, ledger);
   }
 }

@@ -6,11 +6,11 @@ import { OCR_METRIC_PROVIDERS, OcrMetrics } from './metrics/ocr-metrics';
 import { OcrBatchService } from './ocr-batch.service';
 import { OcrController } from './ocr.controller';
 import { OcrService } from './ocr.service';
-import { OcrWorkerClient } from './worker/ocr-worker.client';
+import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
 
 /**
  * `POST /api/v1/ocr` and `/batch`: image intake, quota, the per-lineage results cache and the
- * worker calls. The TCP client itself comes from the global WorkerClientModule.
+ * worker calls. The link to the worker comes from the global OcrWorkerClientModule.
  */
 @Module({
   imports: [ImageInputModule.forRoot(), UsageModule],

@@ -12,9 +12,10 @@ import {
   FakeWorker,
   TEST_KEY,
   testMetrics,
+  ocrCall,
   workerResult,
 } from './testing/ocr-fakes';
-import type { OcrWorkerClient } from './worker/ocr-worker.client';
+import type { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
 
 describe(OcrService.name, () => {
   let intake: FakeIntake;
@@ -48,7 +49,7 @@ describe(OcrService.name, () => {
 
   it('should read, reserve one unit, ask the worker and answer the contract result', async () => {
     const ocr = service();
-    const result = await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
+    const result = await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger());
     expect(result).toEqual({
       id: 'req_1',
       text: 'TOTAL 12.50',
@@ -64,24 +65,25 @@ describe(OcrService.name, () => {
     expect(worker.calls).toHaveLength(1);
     expect(worker.calls[0].request).toEqual({
       requestId: 'req_1',
-      image: Buffer.from('image-a').toString('base64'),
+      bytes: Buffer.from('image-a'),
+      image: { format: 'png', width: 64, height: 32 },
       mode: 'text',
     });
     await expect(counted(metrics.images, { endpoint: 'single', outcome: 'ok' })).resolves.toBe(1);
   });
 
-  it('should give the worker a deadline OCR_TIMEOUT_MS ahead', async () => {
+  it('should give the worker a deadline OCR_TIMEOUT_MS after the request arrived, and the caller’s signal', async () => {
     const ocr = service({ env: { OCR_TIMEOUT_MS: '5000' } });
-    const before = Date.now();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
-    expect(worker.calls[0].deadline).toBeGreaterThanOrEqual(before + 5000);
-    expect(worker.calls[0].deadline).toBeLessThanOrEqual(Date.now() + 5000);
+    const call = ocrCall('req_1', Date.now() - 1200);
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', call, ledger());
+    expect(worker.calls[0].deadline).toBe(call.arrivedAt + 5000);
+    expect(worker.calls[0].signal).toBe(call.signal);
   });
 
   it('should refuse a bad image before reserving anything', async () => {
     const ocr = service();
     await expect(
-      ocr.recognize(TEST_KEY, inline('bad-bytes'), 'text', 'req_1', ledger()),
+      ocr.recognize(TEST_KEY, inline('bad-bytes'), 'text', ocrCall('req_1'), ledger()),
     ).rejects.toMatchObject({
       code: 'invalid_image',
     });
@@ -93,7 +95,7 @@ describe(OcrService.name, () => {
   it('should not call the worker when the quota refuses', async () => {
     usage = new FakeLedger(0);
     const ocr = service();
-    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger())).rejects.toMatchObject(
+    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger())).rejects.toMatchObject(
       {
         code: 'quota_exceeded',
       },
@@ -104,7 +106,7 @@ describe(OcrService.name, () => {
   it('should refund the unit when the worker fails', async () => {
     const failing = new FakeWorker(() => Promise.reject(new ApiError(503, 'worker_unavailable', 'down')));
     const ocr = service({ worker: failing });
-    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger())).rejects.toMatchObject(
+    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger())).rejects.toMatchObject(
       {
         code: 'worker_unavailable',
       },
@@ -115,12 +117,12 @@ describe(OcrService.name, () => {
 
   it('should answer a repeated image of the same lineage from cache, costing a unit but no worker call', async () => {
     const ocr = service();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger());
     const hit = await ocr.recognize(
       { ...TEST_KEY, id: 'rotated' },
       inline('image-a'),
       'text',
-      'req_2',
+      ocrCall('req_2'),
       ledger(),
     );
     expect(hit).toMatchObject({
@@ -137,11 +139,11 @@ describe(OcrService.name, () => {
 
   it('should miss for another lineage, another mode and another model', async () => {
     const ocr = service();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
-    await ocr.recognize({ ...TEST_KEY, lineageId: 'other' }, inline('image-a'), 'text', 'req_2', ledger());
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'markdown', 'req_3', ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger());
+    await ocr.recognize({ ...TEST_KEY, lineageId: 'other' }, inline('image-a'), 'text', ocrCall('req_2'), ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'markdown', ocrCall('req_3'), ledger());
     worker.model = 'PP-OCRv5';
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_4', ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_4'), ledger());
     expect(worker.calls).toHaveLength(4);
   });
 
@@ -149,10 +151,10 @@ describe(OcrService.name, () => {
     const unknown = new FakeWorker();
     unknown.model = undefined;
     const ocr = service({ worker: unknown });
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger());
     unknown.model = 'PP-OCRv4 test';
     await expect(
-      ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_2', ledger()),
+      ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_2'), ledger()),
     ).resolves.toMatchObject({
       cached: true,
     });
@@ -166,7 +168,7 @@ describe(OcrService.name, () => {
     jest.spyOn(broken, 'set').mockRejectedValue(new Error('redis down'));
     const ocr = service({ cache: broken });
     await expect(
-      ocr.recognize(TEST_KEY, inline('image-a'), 'text', 'req_1', ledger()),
+      ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger()),
     ).resolves.toMatchObject({
       cached: false,
     });
@@ -177,7 +179,7 @@ describe(OcrService.name, () => {
 
   it('should keep the worker’s request id within its 128 characters', async () => {
     const ocr = service();
-    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', `${'r'.repeat(128)}.15`, ledger());
+    await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall(`${'r'.repeat(128)}.15`), ledger());
     expect(worker.calls[0].request.requestId).toHaveLength(128);
   });
 });

@@ -11,7 +11,8 @@ import type { ImageSource } from './image-source';
 import { OcrMetrics } from './metrics/ocr-metrics';
 import type { OcrMode } from './ocr-mode';
 import { OcrResultDto } from './dto/ocr-result.dto';
-import { OcrWorkerClient } from './worker/ocr-worker.client';
+import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
+import type { OcrCall } from './ocr-call.decorator';
 
 /** The worker accepts request ids of at most this many characters (for its logs). */
 const WORKER_REQUEST_ID_MAX = 128;
@@ -34,18 +35,18 @@ export class OcrService {
     private readonly config: AppConfig,
   ) {}
 
-  /** `POST /api/v1/ocr`; `requestId` becomes the result's id. */
+  /** `POST /api/v1/ocr`; the call's id becomes the result's id. */
   async recognize(
     key: AuthenticatedKey,
     source: ImageSource,
     mode: OcrMode,
-    requestId: string,
+    call: OcrCall,
     ledger: UsageLedger,
   ): Promise<OcrResultDto> {
     try {
       const image = await this.read(source);
       const reservation = await ledger.reserve();
-      const result = await this.recognizeReserved(key, image, mode, requestId, reservation);
+      const result = await this.recognizeReserved(key, image, mode, call, reservation);
       this.metrics.image('single', 'ok');
       return result;
     } catch (error) {
@@ -64,9 +65,10 @@ export class OcrService {
     key: AuthenticatedKey,
     image: ImageBytes,
     mode: OcrMode,
-    id: string,
+    call: OcrCall,
     reservation: Reservation,
   ): Promise<OcrResultDto> {
+    const { id } = call;
     const started = performance.now();
     try {
       const hit = await this.lookup(key, image, mode);
@@ -75,8 +77,13 @@ export class OcrService {
         return publicResult(hit, id, true, { totalMs, queueMs: 0, inferenceMs: 0 });
       }
       const result = await this.worker.recognize(
-        { requestId: id.slice(0, WORKER_REQUEST_ID_MAX), image: image.bytes.toString('base64'), mode },
-        Date.now() + this.config.ocr.timeoutMs,
+        {
+          requestId: id.slice(0, WORKER_REQUEST_ID_MAX),
+          bytes: image.bytes,
+          image: { format: image.format, width: image.width, height: image.height },
+          mode,
+        },
+        { deadline: call.arrivedAt + this.config.ocr.timeoutMs, signal: call.signal },
       );
       await this.remember(key, image, mode, result);
       return publicResult(result, id, false, result.timing);

@@ -1,1 +1,2 @@
 export * from './ocr-worker.contract';
+export * from './transport/framed-socket';

@@ -1,14 +1,14 @@
 /**
- * The message contract between the gateway and the private OCR worker (NestJS TCP transport).
- * Shared by both apps; holds no providers and no runtime dependencies.
+ * The message contract between the gateway and the private OCR worker (NestJS TCP transport,
+ * framed by transport/framed-socket.ts so that Buffers travel as raw bytes).
+ * Shared by both apps; holds no providers.
  */
-
-/** DI token of the gateway's ClientProxy to the worker. */
-export const OCR_WORKER_CLIENT = 'OCR_WORKER_CLIENT';
 
 export const OcrPatterns = {
   recognize: 'ocr.recognize',
   health: 'ocr.health',
+  /** An event (no answer): the gateway no longer waits for job `jobId`; a queued job is dropped. */
+  cancel: 'ocr.cancel',
 } as const;
 
 export const OCR_MODES = ['text', 'lines', 'markdown'] as const;
@@ -17,13 +17,28 @@ export type OcrMode = (typeof OCR_MODES)[number];
 export type Point = [number, number];
 export type Quad = [Point, Point, Point, Point];
 
+/** What the gateway's image check found: the worker trusts it for scheduling, sharp still guards decoding. */
+export interface DeclaredImage {
+  format: string;
+  width: number;
+  height: number;
+}
+
 export interface RecognizeRequest {
+  /** Chosen by the gateway for this call, unguessable: what `ocr.cancel` names. */
+  jobId: string;
+  /** The client's request id, for the worker's logs. */
   requestId: string;
-  /** The image bytes, base64 (the TCP transport frames JSON). */
-  image: string;
+  /** The image bytes, raw (an attachment of the frame). */
+  bytes: Uint8Array;
+  image: DeclaredImage;
   mode: OcrMode;
   /** Epoch milliseconds after which the gateway no longer waits: the worker drops the job unstarted. */
   deadline: number;
+}
+
+export interface CancelRequest {
+  jobId: string;
 }
 
 export interface OcrLine {
@@ -67,6 +82,7 @@ export const WORKER_ERROR_CODES = [
   'unsupported_media_type',
   'worker_overloaded',
   'timeout',
+  'cancelled',
   'internal_error',
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];

@@ -39,7 +39,7 @@ describe('loadWorkerConfig', () => {
       useAngleCls: true,
       maxImagePixels: 40_000_000,
       maxInflightPixels: 40_000_000,
-      maxBufferSize: Math.ceil((16 * 1024 * 1024) / 3) * 4 + 64 * 1024,
+      maxFrameBytes: 16 * 1024 * 1024 + 64 * 1024,
       shutdownGraceMs: 10_000,
       logLevels: ['fatal', 'error', 'warn', 'log'],
       cores: 2,
@@ -81,7 +81,7 @@ describe('loadWorkerConfig', () => {
       useAngleCls: false,
       maxImagePixels: 1000,
       maxInflightPixels: 5000,
-      maxBufferSize: 4096 + 64 * 1024,
+      maxFrameBytes: 3072 + 64 * 1024,
       shutdownGraceMs: 0,
       cores: 8,
     });
@@ -96,15 +96,15 @@ describe('loadWorkerConfig', () => {
     expect(config).toMatchObject({
       maxImagePixels: 40_000_000,
       maxInflightPixels: 40_000_000,
-      maxBufferSize: Math.ceil(1e6 / 3) * 4 + 64 * 1024,
+      maxFrameBytes: 1e6 + 64 * 1024,
     });
     expect(config.logLevels).toEqual([]);
   });
 
-  it('should size the transport frame for the largest body as base64', () => {
+  it('should size the transport frame for the largest body and its envelope', () => {
     const body = 16 * 1024 * 1024;
-    const { maxBufferSize } = loadWorkerConfig({ MAX_BODY_BYTES: String(body) }, 2);
-    expect(maxBufferSize).toBeGreaterThanOrEqual(Buffer.alloc(body).toString('base64').length + 1024);
+    const { maxFrameBytes } = loadWorkerConfig({ MAX_BODY_BYTES: String(body) }, 2);
+    expect(maxFrameBytes).toBeGreaterThanOrEqual(body + 1024);
   });
 
   it.each([

@@ -36,8 +36,8 @@ export interface WorkerConfig {
   maxImagePixels: number;
   /** Decoded pixels in flight across the lanes: bounds the memory that large scans take together. */
   maxInflightPixels: number;
-  /** The largest TCP frame the transport accepts, in characters: MAX_BODY_BYTES as base64 plus room. */
-  maxBufferSize: number;
+  /** The largest transport frame accepted, in bytes: MAX_BODY_BYTES of image plus room for the JSON. */
+  maxFrameBytes: number;
   /** How long a shutdown waits for accepted jobs before failing them. */
   shutdownGraceMs: number;
   logLevels: LogLevel[];
@@ -58,8 +58,8 @@ export class WorkerConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
-/** The JSON envelope around the base64 image (pattern, request id, mode, deadline, packet id). */
-const FRAME_ENVELOPE_CHARS = 64 * 1024;
+/** The JSON beside the image's bytes in a frame (pattern, ids, mode, deadline, declared size). */
+const FRAME_ENVELOPE_BYTES = 64 * 1024;
 
 /** The gateway's (pino) level names, and Nest's, to the Nest levels they enable. */
 const LOG_LEVELS: Record<string, LogLevel[]> = {
@@ -182,7 +182,7 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     useAngleCls: boolean(env, 'USE_ANGLE_CLS', true),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
     maxInflightPixels: integer(env, 'WORKER_MAX_INFLIGHT_PIXELS', 40_000_000, 1, 100_000_000_000),
-    maxBufferSize: Math.ceil(maxBodyBytes / 3) * 4 + FRAME_ENVELOPE_CHARS,
+    maxFrameBytes: maxBodyBytes + FRAME_ENVELOPE_BYTES,
     shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     logLevels: LOG_LEVELS[logLevel],
     cores,

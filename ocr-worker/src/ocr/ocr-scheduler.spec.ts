@@ -193,6 +193,39 @@ describe(OcrScheduler.name, () => {
     expect(lanes.flatMap((lane) => lane.runs.map((run) => run.task.requestId))).not.toContain('short');
   });
 
+  it('should drop a queued job whose caller left, without ever running it', async () => {
+    const s = scheduler();
+    await s.start();
+    void s.submit(task('a'), Date.now() + 10_000);
+    void s.submit(task('b'), Date.now() + 10_000);
+    const caller = new AbortController();
+    const waiting = codeOf(s.submit(task('gone'), Date.now() + 10_000, 0, caller.signal));
+    const next = s.submit(task('next'), Date.now() + 10_000);
+    caller.abort();
+    await expect(waiting).resolves.toBe('cancelled');
+    expect(s.health().queueDepth).toBe(1);
+    lanes[0].finish();
+    await flush();
+    const started = lanes.flatMap((lane) => lane.runs.map((run) => run.task.requestId));
+    expect(started).toContain('next');
+    expect(started).not.toContain('gone');
+    lanes.forEach((lane) => lane.finish());
+    await next;
+  });
+
+  it('should refuse a job whose caller already left, and let a running one finish when its caller leaves', async () => {
+    const s = scheduler();
+    await s.start();
+    const left = new AbortController();
+    left.abort();
+    await expect(codeOf(s.submit(task('late'), Date.now() + 10_000, 0, left.signal))).resolves.toBe('cancelled');
+    const caller = new AbortController();
+    const running = s.submit(task('running'), Date.now() + 10_000, 0, caller.signal);
+    caller.abort();
+    lanes[0].finish('kept');
+    await expect(running).resolves.toMatchObject({ output: { text: 'kept' } });
+  });
+
   it('should keep the lane for the next job when the queued head has expired', async () => {
     const s = scheduler({ laneCount: () => 1 });
     await s.start();

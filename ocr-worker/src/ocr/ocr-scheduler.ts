@@ -35,6 +35,8 @@ export interface ScheduledResult {
 
 interface Job {
   task: LaneTask;
+  signal?: AbortSignal;
+  onAbort?: () => void;
   pixels: number;
   deadline: number;
   enqueuedAt: number;
@@ -98,10 +100,17 @@ export class OcrScheduler {
     }
   }
 
-  /** `pixels`: the image's declared size, 0 when unknown or when the engine will refuse it unread. */
-  submit(task: LaneTask, deadline: number, pixels = 0): Promise<ScheduledResult> {
+  /**
+   * `pixels`: the image's declared size, 0 when unknown or when the engine will refuse it unread.
+   * `signal`: aborted when nobody waits for the answer any more (the caller's connection closed, or
+   * it cancelled); a job still queued then is dropped unstarted, one already running finishes.
+   */
+  submit(task: LaneTask, deadline: number, pixels = 0, signal?: AbortSignal): Promise<ScheduledResult> {
     if (this.draining || this.closed) {
       return Promise.reject(WorkerErrors.shuttingDown());
+    }
+    if (signal?.aborted) {
+      return Promise.reject(WorkerErrors.cancelled());
     }
     const now = this.now();
     if (deadline <= now) {
@@ -113,12 +122,16 @@ export class OcrScheduler {
       return Promise.reject(WorkerErrors.overloaded());
     }
     return new Promise<ScheduledResult>((resolve, reject) => {
-      const job: Job = { task, pixels, deadline, enqueuedAt: now, settled: false, resolve, reject };
+      const job: Job = { task, signal, pixels, deadline, enqueuedAt: now, settled: false, resolve, reject };
       if (lane) {
         this.dispatch(lane, job);
         return;
       }
-      job.timer = later(() => this.expire(job), deadline - now);
+      job.timer = later(() => this.drop(job, WorkerErrors.timeout()), deadline - now);
+      if (signal) {
+        job.onAbort = () => this.drop(job, WorkerErrors.cancelled());
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
       this.queue.push(job);
     });
   }
@@ -234,6 +247,7 @@ export class OcrScheduler {
 
   private dispatch(lane: InferenceLane, job: Job): void {
     clearTimeout(job.timer);
+    this.unwatch(job);
     this.busy.set(lane, job);
     this.inflightPixels += job.pixels;
     const now = this.now();
@@ -295,17 +309,26 @@ export class OcrScheduler {
     void lane.abort();
   }
 
-  private expire(job: Job): void {
+  /** A queued job whose deadline passed or whose caller left: it leaves the queue unstarted. */
+  private drop(job: Job, error: WorkerError): void {
     const at = this.queue.indexOf(job);
     if (at >= 0) {
       this.queue.splice(at, 1);
-      this.settle(job, WorkerErrors.timeout());
+      this.settle(job, error);
       this.pump();
+    }
+  }
+
+  private unwatch(job: Job): void {
+    if (job.onAbort) {
+      job.signal?.removeEventListener('abort', job.onAbort);
+      job.onAbort = undefined;
     }
   }
 
   private settle(job: Job, error: WorkerError): void {
     clearTimeout(job.timer);
+    this.unwatch(job);
     if (!job.settled) {
       job.settled = true;
       job.reject(error);

@@ -1,39 +1,42 @@
+import type { Socket } from 'node:net';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { RecognizeResult, WorkerHealth } from '@app/contracts';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
-import { declaredPixels } from './declared-pixels';
+import { CallerWatch } from './caller-watch';
 import { OcrScheduler } from './ocr-scheduler';
-import { decodeImage, parseRecognizeRequest } from './recognize-request';
+import { parseRecognizeRequest } from './recognize-request';
 import { toRpcException, WorkerError } from './worker-error';
 
 @Injectable()
 export class OcrService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OcrService.name);
+  private readonly callers = new CallerWatch();
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly scheduler: OcrScheduler,
   ) {}
 
-  async recognize(data: unknown): Promise<RecognizeResult> {
+  /** `socket`: the connection the request came on; its closing cancels the job if still queued. */
+  async recognize(data: unknown, socket?: Socket): Promise<RecognizeResult> {
     const receivedAt = performance.now();
     let requestId = '-';
+    let release: (() => void) | undefined;
     try {
       const request = parseRecognizeRequest(data);
       requestId = request.requestId;
-      const image = decodeImage(request.image);
-      if (image.byteLength === 0) {
-        throw new WorkerError('invalid_image', 'The image is empty.');
-      }
-      const bytes = image.byteLength;
-      const pixels = await declaredPixels(new Uint8Array(image));
-      // An image over the limit is refused from its header in the lane: it decodes nothing.
+      const bytes = request.bytes.byteLength;
+      // The gateway read the header; sharp's limit in the lane still guards the decoding itself.
+      const pixels = request.image.width * request.image.height;
       const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
+      const caller = this.callers.watch(request.jobId, socket);
+      release = caller.release;
       const { output, queueMs, device, model } = await this.scheduler.submit(
-        { requestId, image, mode: request.mode },
+        { requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
         request.deadline,
         workingPixels,
+        caller.signal,
       );
       const totalMs = Math.round(performance.now() - receivedAt);
       const stages = Object.entries(output.stageMs)
@@ -57,6 +60,16 @@ export class OcrService implements BeforeApplicationShutdown {
       const totalMs = Math.round(performance.now() - receivedAt);
       this.logger.warn(`refused request=${requestId} code=${code} totalMs=${totalMs}`);
       throw toRpcException(error);
+    } finally {
+      release?.();
+    }
+  }
+
+  /** `ocr.cancel` from the gateway: its client went away. */
+  cancel(data: unknown): void {
+    const jobId = (data as { jobId?: unknown } | null)?.jobId;
+    if (typeof jobId === 'string') {
+      this.callers.cancel(jobId);
     }
   }
 
@@ -70,4 +83,14 @@ export class OcrService implements BeforeApplicationShutdown {
     this.logger.log(`shutting down (${signal ?? 'close'}): ${inFlight} running, ${queueDepth} queued`);
     await this.scheduler.drain(this.config.shutdownGraceMs);
   }
+}
+
+/** The lane thread takes the image's ArrayBuffer by transfer: it must hold these bytes only. */
+function ownArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
 }

@@ -1,4 +1,4 @@
-import { decodeImage, parseRecognizeRequest } from './recognize-request';
+import { parseRecognizeRequest } from './recognize-request';
 import { WorkerError } from './worker-error';
 
 function codeOf(action: () => unknown): string {
@@ -11,45 +11,35 @@ function codeOf(action: () => unknown): string {
 }
 
 describe('parseRecognizeRequest', () => {
-  const valid = { requestId: 'req_abc-1', image: 'aGVsbG8=', mode: 'markdown', deadline: 1_700_000_000_000 };
+  const valid = {
+    jobId: 'job_abc',
+    requestId: 'req_abc-1',
+    bytes: Buffer.from('hello'),
+    image: { format: 'png', width: 20, height: 10 },
+    mode: 'markdown',
+    deadline: 1_700_000_000_000,
+  };
 
   it('should accept a well-formed request', () => {
     expect(parseRecognizeRequest(valid)).toEqual(valid);
   });
 
-  it('should answer invalid_image for a missing or empty image', () => {
-    expect(codeOf(() => parseRecognizeRequest({ ...valid, image: '' }))).toBe('invalid_image');
-    expect(codeOf(() => parseRecognizeRequest({ ...valid, image: 42 }))).toBe('invalid_image');
+  it('should answer invalid_image for missing or empty bytes', () => {
+    expect(codeOf(() => parseRecognizeRequest({ ...valid, bytes: Buffer.alloc(0) }))).toBe('invalid_image');
+    expect(codeOf(() => parseRecognizeRequest({ ...valid, bytes: 'aGVsbG8=' }))).toBe('invalid_image');
     expect(codeOf(() => parseRecognizeRequest(null))).toBe('invalid_image');
   });
 
   it.each([
+    ['jobId', 'has spaces'],
     ['requestId', 'has spaces in it'],
     ['requestId', undefined],
+    ['image', { format: 'png', width: 0, height: 10 }],
+    ['image', { format: 'png', width: 1.5, height: 10 }],
+    ['image', undefined],
     ['mode', 'html'],
     ['deadline', '2026-01-01'],
-    ['deadline', Number.NaN],
-  ])('should answer internal_error for a malformed %s', (field, value) => {
+  ])('should answer internal_error for a malformed %s (%p)', (field, value) => {
     expect(codeOf(() => parseRecognizeRequest({ ...valid, [field]: value }))).toBe('internal_error');
-  });
-});
-
-describe('decodeImage', () => {
-  it('should decode base64 into an ArrayBuffer of exactly the image bytes', () => {
-    const image = Buffer.from([1, 2, 3, 4, 5]);
-    const decoded = decodeImage(image.toString('base64'));
-    expect(Buffer.from(decoded)).toEqual(image);
-  });
-
-  it('should not share memory with other buffers, so it can be transferred', () => {
-    const small = decodeImage(Buffer.from('tiny').toString('base64'));
-    expect(small.byteLength).toBe(4);
-    structuredClone(small, { transfer: [small] });
-    expect(small.byteLength).toBe(0);
-  });
-
-  it('should decode text that is not base64 to nothing, or to the few bytes it encodes', () => {
-    expect(decodeImage('!!!!').byteLength).toBe(0);
-    expect(Buffer.from(decodeImage('aGVsbG8=!!')).toString()).toBe('hello');
   });
 });

@@ -1,7 +1,7 @@
-import { OCR_MODES, type OcrMode, type RecognizeRequest } from '@app/contracts';
+import { OCR_MODES, type DeclaredImage, type OcrMode, type RecognizeRequest } from '@app/contracts';
 import { WorkerError } from './worker-error';
 
-const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * Checks a recognize message from the gateway. A missing or empty image is the client's problem
@@ -11,12 +11,18 @@ export function parseRecognizeRequest(data: unknown): RecognizeRequest {
   const request = (typeof data === 'object' && data !== null ? data : {}) as Partial<
     Record<keyof RecognizeRequest, unknown>
   >;
-  const { requestId, image, mode, deadline } = request;
-  if (typeof image !== 'string' || image.length === 0) {
+  const { jobId, requestId, bytes, image, mode, deadline } = request;
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
     throw new WorkerError('invalid_image', 'The image is empty.');
   }
-  if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId)) {
+  if (typeof jobId !== 'string' || !ID.test(jobId)) {
+    throw malformed('jobId');
+  }
+  if (typeof requestId !== 'string' || !ID.test(requestId)) {
     throw malformed('requestId');
+  }
+  if (!isDeclaredImage(image)) {
+    throw malformed('image');
   }
   if (typeof mode !== 'string' || !(OCR_MODES as readonly string[]).includes(mode)) {
     throw malformed('mode');
@@ -24,22 +30,19 @@ export function parseRecognizeRequest(data: unknown): RecognizeRequest {
   if (typeof deadline !== 'number' || !Number.isFinite(deadline)) {
     throw malformed('deadline');
   }
-  return { requestId, image, mode: mode as OcrMode, deadline };
+  return { jobId, requestId, bytes, image, mode: mode as OcrMode, deadline };
 }
 
-/**
- * Decodes base64 into an ArrayBuffer of its own (never a slice of Node's shared pool), so it can
- * be transferred to a lane thread without copying.
- */
-export function decodeImage(base64: string): ArrayBuffer {
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(base64, 'base64'));
-  const written = bytes.write(base64, 'base64');
-  if (written === bytes.length) {
-    return bytes.buffer;
+function isDeclaredImage(value: unknown): value is DeclaredImage {
+  if (typeof value !== 'object' || value === null) {
+    return false;
   }
-  const exact = new Uint8Array(written);
-  exact.set(bytes.subarray(0, written));
-  return exact.buffer;
+  const { format, width, height } = value as Partial<Record<keyof DeclaredImage, unknown>>;
+  return typeof format === 'string' && isDimension(width) && isDimension(height);
+}
+
+function isDimension(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 
 function malformed(field: string): WorkerError {

@@ -24,6 +24,7 @@ export const WorkerErrors = {
   overloaded: () => new WorkerError('worker_overloaded', 'The OCR worker is busy; retry shortly.'),
   shuttingDown: () => new WorkerError('worker_overloaded', 'The OCR worker is shutting down; retry shortly.'),
   timeout: () => new WorkerError('timeout', 'The request reached its deadline before recognition started.'),
+  cancelled: () => new WorkerError('cancelled', 'The caller stopped waiting before recognition started.'),
   overran: () => new WorkerError('timeout', 'Recognition did not finish before the deadline.'),
   laneCrashed: () =>
     new WorkerError('internal_error', 'Recognition failed unexpectedly; the request can be retried.'),

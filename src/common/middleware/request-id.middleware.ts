@@ -6,7 +6,7 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** A client's id is kept only when it cannot smuggle anything into headers or logs. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-type RequestWithId = IncomingMessage & { id?: unknown };
+type RequestWithId = IncomingMessage & { id?: unknown; arrivedAt?: number };
 
 export function newRequestId(): string {
   return `req_${randomBytes(12).toString('base64url')}`;
@@ -27,8 +27,19 @@ export function requestIdOf(req: IncomingMessage, res?: ServerResponse): string 
   return id;
 }
 
+/**
+ * When the request arrived (epoch ms), stamped by the first middleware: deadlines run from here,
+ * so the time a large body took to arrive counts against OCR_TIMEOUT_MS.
+ */
+export function arrivalOf(req: IncomingMessage): number {
+  const request = req as RequestWithId;
+  request.arrivedAt ??= Date.now();
+  return request.arrivedAt;
+}
+
 /** First middleware of the app: every response, errors included, carries X-Request-Id. */
 export function requestIdMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  arrivalOf(req);
   requestIdOf(req, res);
   next();
 }

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Counter, Histogram } from 'prom-client';
-import type { RecognizeRequest, RecognizeResult } from '@app/contracts';
+import type { RecognizeResult } from '@app/contracts';
 import type { AuthenticatedKey } from '../../auth/authenticated-key';
 import { ApiError } from '../../common/errors/api-error';
 import { Reservation } from '../../usage/reservation';
 import type { ImageBytes } from '../image-input';
+import type { WorkerCall, WorkerJob } from '../../ocr-worker-client/ocr-worker.client';
 import { OcrMetrics } from '../metrics/ocr-metrics';
+import type { OcrCall } from '../ocr-call.decorator';
 
 /** Fakes of the OCR services' collaborators, each keeping the real one's contract. */
 
@@ -135,17 +137,17 @@ export class FakeLedger {
 /** OcrWorkerClient's contract: answers from a function, the model it last saw. */
 export class FakeWorker {
   model: string | undefined = 'PP-OCRv4 test';
-  readonly calls: Array<{ request: Omit<RecognizeRequest, 'deadline'>; deadline: number }> = [];
+  readonly calls: Array<{ request: WorkerJob; deadline: number; signal?: AbortSignal }> = [];
   running = 0;
   peak = 0;
 
   constructor(
-    private readonly answer: (request: Omit<RecognizeRequest, 'deadline'>) => Promise<RecognizeResult> = () =>
+    private readonly answer: (request: WorkerJob) => Promise<RecognizeResult> = () =>
       Promise.resolve(workerResult()),
   ) {}
 
-  async recognize(request: Omit<RecognizeRequest, 'deadline'>, deadline: number): Promise<RecognizeResult> {
-    this.calls.push({ request, deadline });
+  async recognize(request: WorkerJob, call: WorkerCall): Promise<RecognizeResult> {
+    this.calls.push({ request, ...call });
     this.running += 1;
     this.peak = Math.max(this.peak, this.running);
     try {
@@ -154,4 +156,9 @@ export class FakeWorker {
       this.running -= 1;
     }
   }
+}
+
+/** An OcrCall that arrived now and whose client keeps waiting. */
+export function ocrCall(id: string, arrivedAt = Date.now()): OcrCall {
+  return { id, arrivedAt, signal: new AbortController().signal };
 }

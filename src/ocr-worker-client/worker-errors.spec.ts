@@ -1,5 +1,5 @@
-import { ApiError } from '../../common/errors/api-error';
-import { WorkerConnectTimeoutError } from '../../ocr-client/worker-tcp.client';
+import { ApiError } from '../common/errors/api-error';
+import { WorkerConnectTimeoutError } from './worker-tcp.client';
 import { isConnectionError, toWorkerApiError } from './worker-errors';
 
 function withCode(code: string, message = 'socket failure'): Error {

@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { WORKER_ERROR_CODES, type WorkerErrorCode, type WorkerErrorPayload } from '@app/contracts';
-import { ApiError } from '../../common/errors/api-error';
-import { API_ERROR_CATALOGUE } from '../../common/errors/error-catalogue';
+import { ApiError } from '../common/errors/api-error';
+import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
 
 /** Seconds a client should wait after worker_overloaded: about one image's recognition. */
 export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
@@ -65,19 +65,23 @@ function fromWorkerCode(code: WorkerErrorCode, message: string): ApiError {
     case 'unsupported_media_type':
       return new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, code, message);
     case 'worker_overloaded':
-      return new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        code,
-        API_ERROR_CATALOGUE.worker_overloaded.message,
-        {
-          'Retry-After': String(OVERLOADED_RETRY_AFTER_SECONDS),
-        },
-      );
+      return overloadedError();
     case 'timeout':
+    case 'cancelled':
+      // Cancelled: nobody waits for this answer any more; the deadline's error is as good as any.
       return timeoutError();
     case 'internal_error':
       return internalError();
   }
+}
+
+export function overloadedError(): ApiError {
+  return new ApiError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'worker_overloaded',
+    API_ERROR_CATALOGUE.worker_overloaded.message,
+    { 'Retry-After': String(OVERLOADED_RETRY_AFTER_SECONDS) },
+  );
 }
 
 export function timeoutError(): ApiError {

@@ -57,9 +57,12 @@ export class WorkerTcpClient extends ClientTCP {
     this.socket?.netSocket.destroy();
   }
 
-  /** ClientTCP logs the error object with its stack; a code is all an operator needs here. */
+  /**
+   * ClientTCP logs the error object with its stack, at every failed attempt; WorkerLink logs the
+   * worker going out of and back into service once each, so a code at debug level is enough here.
+   */
   override handleError(error: unknown): void {
     const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-    this.log.warn(`OCR worker connection failed${typeof code === 'string' ? ` (${code})` : ''}.`);
+    this.log.debug(`OCR worker connection failed${typeof code === 'string' ? ` (${code})` : ''}.`);
   }
 }

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { timeout } from 'rxjs';
+import {
+  OcrPatterns,
+  type CancelRequest,
+  type DeclaredImage,
+  type OcrMode,
+  type RecognizeRequest,
+  type RecognizeResult,
+} from '@app/contracts';
+import { AppConfig } from '../config';
+import { OcrMetrics } from '../ocr/metrics/ocr-metrics';
+import { WorkerAdmission } from './worker-admission';
+import {
+  isConnectionError,
+  overloadedError,
+  timeoutError,
+  toWorkerApiError,
+  unavailableError,
+} from './worker-errors';
+import { WorkerLink } from './worker-link';
+
+/** One image for the worker, as the gateway's image check accepted it. */
+export interface WorkerJob {
+  requestId: string;
+  bytes: Buffer;
+  image: DeclaredImage;
+  mode: OcrMode;
+}
+
+/** Who waits for the answer: until `deadline` (epoch ms), and not after `signal` aborts. */
+export interface WorkerCall {
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Recognize calls to the OCR worker. Each call is admitted by jobs and bytes in flight
+ * (WorkerAdmission: refused at once with 503 worker_overloaded beyond them), sent over the
+ * WorkerLink with its deadline (which the worker also enforces: it drops the job unstarted once it
+ * passes), and cancelled on the worker when the caller stops waiting (its HTTP client left). A
+ * connection failure (refused, reset, closed) is retried once on a fresh send: the usual cause is a
+ * worker restart. Failures come out as the contract's errors (worker-errors.ts).
+ *
+ * It also knows the model the worker runs (from each result and the link's health probes), which
+ * is part of the results cache key.
+ */
+@Injectable()
+export class OcrWorkerClient {
+  private readonly admission: WorkerAdmission;
+  private knownModel?: string;
+
+  constructor(
+    private readonly link: WorkerLink,
+    private readonly metrics: OcrMetrics,
+    config: AppConfig,
+  ) {
+    this.admission = new WorkerAdmission(config.worker.maxInflightBytes, () => {
+      const health = link.lastHealth;
+      return health ? health.lanes + health.maxQueue : config.worker.maxQueue;
+    });
+  }
+
+  /** The worker's model as last seen, or undefined before the worker has ever answered. */
+  get model(): string | undefined {
+    return this.link.lastHealth?.model ?? this.knownModel;
+  }
+
+  /** Jobs and image bytes this gateway has in flight to the worker. */
+  get inFlight(): { jobs: number; bytes: number } {
+    return this.admission.inFlight;
+  }
+
+  /**
+   * @throws ApiError 503 worker_unavailable / worker_overloaded, 504 timeout, 413/415/422 for
+   *   images the worker refuses, 500 internal_error
+   */
+  async recognize(job: WorkerJob, call: WorkerCall): Promise<RecognizeResult> {
+    const done = this.metrics.workerCall();
+    const release = this.admission.admit(job.bytes.byteLength);
+    try {
+      if (!release) {
+        throw overloadedError();
+      }
+      const request: RecognizeRequest = { ...job, jobId: newJobId(), deadline: call.deadline };
+      const result = await this.sendWithRetry(request, call.signal);
+      this.knownModel = result.model;
+      done('ok');
+      return result;
+    } catch (error) {
+      const failure = toWorkerApiError(error);
+      done(failure.code);
+      throw failure;
+    } finally {
+      release?.();
+    }
+  }
+
+  private async sendWithRetry(request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
+    try {
+      return await this.send(request, signal);
+    } catch (error) {
+      if (!isConnectionError(error)) {
+        throw error;
+      }
+      return this.send(request, signal);
+    }
+  }
+
+  private send(request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
+    const left = request.deadline - Date.now();
+    if (left <= 0 || signal?.aborted) {
+      return Promise.reject(timeoutError());
+    }
+    if (!this.link.inService) {
+      return Promise.reject(unavailableError());
+    }
+    const lease = this.link.lease(request.bytes.byteLength);
+    return new Promise<RecognizeResult>((resolve, reject) => {
+      const finish = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        lease.release();
+      };
+      const subscription = lease.channel
+        .send<RecognizeResult>(OcrPatterns.recognize, request)
+        .pipe(timeout(left))
+        .subscribe({
+          next: (result) => {
+            finish();
+            resolve(result);
+          },
+          error: (error: unknown) => {
+            finish();
+            // Connection failures stay as they are, for the retry; anything else is final.
+            reject(isConnectionError(error) ? (error as Error) : toWorkerApiError(error));
+          },
+        });
+      // Same connection as the job, so the cancel cannot overtake it.
+      const onAbort = (): void => {
+        subscription.unsubscribe();
+        lease.channel
+          .emit(OcrPatterns.cancel, { jobId: request.jobId } satisfies CancelRequest)
+          .subscribe({ error: () => undefined });
+        finish();
+        reject(timeoutError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+function newJobId(): string {
+  return `job_${randomBytes(12).toString('base64url')}`;
+}

@@ -1,0 +1,84 @@
+import { Logger } from '@nestjs/common';
+import { OcrPatterns } from '@app/contracts';
+import { ApiError } from '../common/errors/api-error';
+import { loadConfig } from '../config';
+import { healthAnswer, refused, ScriptedChannel, silent } from './testing/scripted-channel';
+import { WorkerLink } from './worker-link';
+
+const settle = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A link over `connections` data channels and one control channel answering `probes`. */
+function link(probes: ScriptedChannel['replies'], env: Record<string, string> = {}) {
+  const config = loadConfig({ WORKER_CONNECTIONS: '2', HEALTH_TIMEOUT_MS: '100', WORKER_PROBE_INTERVAL_MS: '60', ...env }, '/');
+  const channels: ScriptedChannel[] = [];
+  const created = new WorkerLink(() => {
+    const channel = new ScriptedChannel();
+    channels.push(channel);
+    return channel;
+  }, config);
+  const control = channels[channels.length - 1];
+  control.replies.push(...probes);
+  return { link: created, data: channels.slice(0, -1), control };
+}
+
+describe(WorkerLink.name, () => {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('should spread calls over its connections by the bytes in flight on each', () => {
+    const { link: worker, data } = link([]);
+    const big = worker.lease(10_000_000);
+    const small = worker.lease(1_000);
+    const next = worker.lease(1_000);
+    expect(big.channel).toBe(data[0]);
+    expect(small.channel).toBe(data[1]);
+    expect(next.channel).toBe(data[1]);
+    big.release();
+    expect(worker.lease(5).channel).toBe(data[0]);
+  });
+
+  it('should take a worker that leaves a probe unanswered out of service, drop its connections, and put it back', async () => {
+    const { link: worker, data, control } = link([healthAnswer(), silent, healthAnswer({ model: 'back' })]);
+    worker.onModuleInit();
+    await settle();
+    expect(worker.inService).toBe(true);
+    expect(worker.lastHealth?.model).toBe('PP-OCRv4 probe');
+    const frozenAt = Date.now();
+    while (worker.inService) {
+      await settle(10);
+    }
+    // The next probe goes out within the interval and fails after HEALTH_TIMEOUT_MS.
+    expect(Date.now() - frozenAt).toBeLessThan(400);
+    expect(data.map((channel) => channel.drops)).toEqual([1, 1]);
+    expect(control.drops).toBe(1);
+    expect(() => worker.lease(1)).toThrow(ApiError);
+    expect(worker.lastHealth).toBeUndefined();
+    while (!worker.inService) {
+      await settle(10);
+    }
+    expect(worker.lastHealth?.model).toBe('back');
+    expect(control.sent.every(({ pattern }) => pattern === OcrPatterns.health)).toBe(true);
+    worker.onModuleDestroy();
+  });
+
+  it('should be out of service while the worker refuses connections', async () => {
+    const { link: worker } = link([refused]);
+    expect(worker.inService).toBe(true);
+    worker.onModuleInit();
+    await settle();
+    expect(worker.inService).toBe(false);
+    expect(() => worker.lease(1)).toThrow(expect.objectContaining({ code: 'worker_unavailable' }));
+    worker.onModuleDestroy();
+  });
+
+  it('should never have two probes out at once', async () => {
+    const { link: worker, control } = link([silent]);
+    worker.onModuleInit();
+    await settle(80);
+    expect(control.sent).toHaveLength(1);
+    worker.onModuleDestroy();
+  });
+});

@@ -1,0 +1,157 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { firstValueFrom, type Observable, timeout } from 'rxjs';
+import { OcrPatterns, type WorkerHealth } from '@app/contracts';
+import { AppConfig } from '../config';
+import { isConnectionError, unavailableError } from './worker-errors';
+
+/** One connection to the worker, as Nest's ClientTCP (WorkerTcpClient) offers it. */
+export interface WorkerChannel {
+  send<R>(pattern: string, data: unknown): Observable<R>;
+  emit(pattern: string, data: unknown): Observable<unknown>;
+  /** Drops the current connection: calls waiting on it fail, the next call dials afresh. */
+  dropConnection(): void;
+  close(): void;
+}
+
+/** DI token of the function that opens a WorkerChannel (see ocr-worker-client.module.ts). */
+export const WORKER_CHANNEL_FACTORY = 'WORKER_CHANNEL_FACTORY';
+export type WorkerChannelFactory = () => WorkerChannel;
+
+/** What a call is sent on: release it once answered. */
+export interface WorkerLease {
+  readonly channel: WorkerChannel;
+  release(): void;
+}
+
+interface DataChannel {
+  channel: WorkerChannel;
+  bytes: number;
+  calls: number;
+}
+
+type LinkState = 'unknown' | 'up' | 'down';
+
+/**
+ * The gateway's connections to the worker and what it knows of the worker's state.
+ *
+ * Calls go over WORKER_CONNECTIONS data connections, each to the one with the fewest bytes in
+ * flight, so a large upload being written never delays a small one behind it on the same socket.
+ * Health probes go over a connection of their own every WORKER_PROBE_INTERVAL_MS; a probe left
+ * unanswered for HEALTH_TIMEOUT_MS (or a refused connection) takes the worker out of service: the
+ * data connections are dropped, so calls waiting on a frozen worker fail at once, and new calls
+ * are answered 503 worker_unavailable without being sent. The first answered probe puts it back.
+ * Before the first probe has answered, calls are tried (a refused connection fails fast anyway).
+ */
+@Injectable()
+export class WorkerLink implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('WorkerLink');
+  private readonly data: DataChannel[];
+  private readonly control: WorkerChannel;
+  private state: LinkState = 'unknown';
+  private health?: WorkerHealth;
+  private probing = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(WORKER_CHANNEL_FACTORY) open: WorkerChannelFactory,
+    private readonly config: AppConfig,
+  ) {
+    this.data = Array.from({ length: config.worker.connections }, () => ({ channel: open(), bytes: 0, calls: 0 }));
+    this.control = open();
+  }
+
+  onModuleInit(): void {
+    void this.probe();
+    this.timer = setInterval(() => void this.probe(), this.config.worker.probeIntervalMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.data.forEach(({ channel }) => channel.close());
+    this.control.close();
+  }
+
+  /** False while the worker is out of service: calls would only wait for nothing. */
+  get inService(): boolean {
+    return this.state !== 'down';
+  }
+
+  /** The worker's last health answer; undefined before the first one or while out of service. */
+  get lastHealth(): WorkerHealth | undefined {
+    return this.state === 'down' ? undefined : this.health;
+  }
+
+  /**
+   * The data connection for a call of `bytes`.
+   * @throws ApiError 503 worker_unavailable while the worker is out of service
+   */
+  lease(bytes: number): WorkerLease {
+    if (this.state === 'down') {
+      throw unavailableError();
+    }
+    const chosen = this.data.reduce((best, next) =>
+      next.bytes < best.bytes || (next.bytes === best.bytes && next.calls < best.calls) ? next : best,
+    );
+    chosen.bytes += bytes;
+    chosen.calls += 1;
+    let released = false;
+    return {
+      channel: chosen.channel,
+      release: () => {
+        if (!released) {
+          released = true;
+          chosen.bytes -= bytes;
+          chosen.calls -= 1;
+        }
+      },
+    };
+  }
+
+  /** One health question on the control connection, bounded by HEALTH_TIMEOUT_MS. */
+  ask(): Promise<WorkerHealth> {
+    return firstValueFrom(
+      this.control
+        .send<WorkerHealth>(OcrPatterns.health, {})
+        .pipe(timeout(this.config.worker.healthTimeoutMs)),
+    );
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probing) {
+      return;
+    }
+    this.probing = true;
+    try {
+      this.health = await this.ask();
+      if (this.state !== 'up') {
+        this.logger.log(`OCR worker in service (${this.health.lanes} lane(s), ${this.health.device}).`);
+      }
+      this.state = 'up';
+    } catch (error) {
+      this.takeOutOfService(error);
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private takeOutOfService(error: unknown): void {
+    // A probe that got no answer may sit on a dead connection: the next one dials afresh.
+    this.control.dropConnection();
+    if (this.state === 'down') {
+      return;
+    }
+    const previous = this.state;
+    this.state = 'down';
+    const reason = isConnectionError(error)
+      ? 'unreachable'
+      : `no health answer within ${this.config.worker.healthTimeoutMs} ms`;
+    if (previous === 'up') {
+      this.logger.warn(`OCR worker out of service (${reason}): new requests answer 503 until it answers again.`);
+    } else {
+      this.logger.warn(`OCR worker not reachable yet (${reason}).`);
+    }
+    // Calls waiting on a frozen worker would each wait out their deadline: fail them now.
+    this.data.forEach(({ channel }) => channel.dropConnection());
+  }
+}
