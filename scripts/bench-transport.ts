@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ClientProxyFactory, ServerTCP, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
+import { framedSocket } from '../libs/contracts/src/transport/framed-socket';
 
 const MIB = 1024 * 1024;
 const MAX_BUFFER = 256 * MIB;
@@ -88,6 +89,9 @@ function serve(): void {
   nest.addHandler('buffer-json', (data: { image: { data: number[] } }) =>
     Promise.resolve(ack(Buffer.from(data.image.data).length)),
   );
+  const FRAMED = framedSocket({ maxFrameBytes: MAX_BUFFER, maxSendBufferBytes: MAX_BUFFER });
+  const framed = new ServerTCP({ host: '127.0.0.1', port: 0, socketClass: FRAMED });
+  framed.addHandler('framed', (data: { image: Buffer }) => Promise.resolve(ack(data.image.length)));
   const raw = createServer((socket) => {
     readFrames(socket, (payload) => {
       const image = Buffer.from(payload); // the worker would own (and transfer) its copy
@@ -96,9 +100,12 @@ function serve(): void {
   });
   nest.listen(() => {
     const nestPort = (nest.unwrap<import('node:net').Server>().address() as { port: number }).port;
-    raw.listen(0, '127.0.0.1', () => {
-      const rawPort = (raw.address() as { port: number }).port;
-      process.send?.({ nestPort, rawPort });
+    framed.listen(() => {
+      const framedPort = (framed.unwrap<import('node:net').Server>().address() as { port: number }).port;
+      raw.listen(0, '127.0.0.1', () => {
+        const rawPort = (raw.address() as { port: number }).port;
+        process.send?.({ nestPort, rawPort, framedPort });
+      });
     });
   });
 }
@@ -152,14 +159,22 @@ async function main(): Promise<void> {
   const child: ChildProcess = fork(__filename, ['--serve'], {
     execArgv: __filename.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [],
   });
-  const ports = await new Promise<{ nestPort: number; rawPort: number }>((resolve) =>
-    child.once('message', (message) => resolve(message as { nestPort: number; rawPort: number })),
-  );
+  type Ports = { nestPort: number; rawPort: number; framedPort: number };
+  const ports = await new Promise<Ports>((resolve) => child.once('message', (message) => resolve(message as Ports)));
   const client: ClientProxy = ClientProxyFactory.create({
     transport: Transport.TCP,
     options: { host: '127.0.0.1', port: ports.nestPort, maxBufferSize: MAX_BUFFER },
   });
   await client.connect();
+  const framed: ClientProxy = ClientProxyFactory.create({
+    transport: Transport.TCP,
+    options: {
+      host: '127.0.0.1',
+      port: ports.framedPort,
+      socketClass: framedSocket({ maxFrameBytes: MAX_BUFFER, maxSendBufferBytes: MAX_BUFFER }),
+    },
+  });
+  await framed.connect();
   const raw = await RawChannel.open(ports.rawPort);
 
   console.log(
@@ -167,8 +182,8 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}; median of ${runs} round trips`,
   );
-  console.log('| payload | base64 in JSON | Buffer JSON form | raw binary frame |');
-  console.log('| --- | --- | --- | --- |');
+  console.log('| payload | base64 in JSON | Buffer JSON form | raw binary frame | framed-socket (adopted) |');
+  console.log('| --- | --- | --- | --- | --- |');
   for (const size of sizes) {
     const image = randomBytes(size * MIB);
     const base64 = await measure(runs, () =>
@@ -178,11 +193,13 @@ async function main(): Promise<void> {
       firstValueFrom(client.send<Ack>('buffer-json', { image })),
     );
     const binary = await measure(runs, () => raw.send(image));
+    const adopted = await measure(runs, () => firstValueFrom(framed.send<Ack>('framed', { image })));
     const cell = (r: { ms: number; stallMs: number }): string =>
       `${r.ms.toFixed(1)} ms (stall ${r.stallMs.toFixed(0)} ms)`;
-    console.log(`| ${size} MiB | ${cell(base64)} | ${cell(bufferJson)} | ${cell(binary)} |`);
+    console.log(`| ${size} MiB | ${cell(base64)} | ${cell(bufferJson)} | ${cell(binary)} | ${cell(adopted)} |`);
   }
   client.close();
+  framed.close();
   raw.close();
   child.kill();
 }
