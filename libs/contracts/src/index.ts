@@ -1,2 +1,3 @@
 export * from './ocr-worker.contract';
 export * from './transport/framed-socket';
+export * from './image/image-format';

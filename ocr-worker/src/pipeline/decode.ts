@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { Metadata, SharpOptions } from 'sharp';
+import { sniffImageFormat } from '@app/contracts';
 import { OcrError } from './ocr-error';
 
 /** An 8-bit RGB raster, rows top to bottom, EXIF orientation already applied. */
@@ -9,37 +10,8 @@ export interface RgbImage {
   height: number;
 }
 
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif';
-
 /** Below this a picture cannot hold a readable line of text; such inputs are refused as invalid. */
 export const MIN_IMAGE_SIDE = 8;
-
-/** Identifies the accepted formats from their signatures, never from a declared type or name. */
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
-  const starts = (...sig: number[]): boolean => sig.every((b, i) => bytes[i] === b);
-  if (starts(0xff, 0xd8, 0xff)) {
-    return 'jpeg';
-  }
-  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) {
-    return 'png';
-  }
-  if (
-    starts(0x52, 0x49, 0x46, 0x46) &&
-    bytes[8] === 0x57 &&
-    bytes[9] === 0x45 &&
-    bytes[10] === 0x42 &&
-    bytes[11] === 0x50
-  ) {
-    return 'webp';
-  }
-  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) {
-    return 'tiff';
-  }
-  if (starts(0x47, 0x49, 0x46, 0x38) && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61) {
-    return 'gif';
-  }
-  return undefined;
-}
 
 /** Header dimensions after EXIF orientation (orientations 5-8 swap the axes). */
 function orientedSize(meta: Metadata): { width: number; height: number } {
@@ -58,7 +30,9 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
   if (bytes.length === 0) {
     throw new OcrError('invalid_image', 'The image is empty.');
   }
-  if (!sniffImageFormat(bytes)) {
+  // The gateway already refused anything else; this keeps every other format (SVG, PDF…) away
+  // from the decoder whoever sends the bytes.
+  if (sniffImageFormat(bytes).kind !== 'supported') {
     throw new OcrError(
       'unsupported_media_type',
       'The image format is not supported: send JPEG, PNG, WebP, TIFF or GIF.',

@@ -1,6 +1,6 @@
-/** The formats the OCR worker decodes (GIF: its first frame). */
-export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif'] as const;
-export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+import type { ImageFormat } from '@app/contracts';
+
+export { IMAGE_FORMATS, type ImageFormat } from '@app/contracts';
 
 /** Validated image bytes, ready for the worker and the results cache. */
 export interface ImageBytes {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp, { Metadata } from 'sharp';
 import { ImageBytes, ImageFormat } from './image-bytes';
-import { sniffImageFormat } from './image-format';
+import { sniffImageFormat } from '@app/contracts';
 import { ImageInputErrors } from './image-input.errors';
 
 /** EXIF orientations that rotate by 90° or 270°, so the image is seen with its sides swapped. */

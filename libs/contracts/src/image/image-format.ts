@@ -1,4 +1,12 @@
-import { ImageFormat } from './image-bytes';
+/**
+ * Which images the system takes, named from their bytes: the one sniffer of both apps. The
+ * gateway decides with it (415/422 before anything else is done); the worker checks with it again
+ * only as a guard, so that no other format ever reaches the decoder.
+ */
+
+/** The formats the OCR worker decodes (GIF: its first frame). */
+export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 export type SniffResult =
   | { readonly kind: 'supported'; readonly format: ImageFormat }
@@ -53,7 +61,8 @@ const AVIF_BRANDS = new Set(['avif', 'avis']);
  * Names the format by its magic number, never by what the client declared. Only the first bytes
  * are read, so a multi-megabyte upload costs nothing here.
  */
-export function sniffImageFormat(bytes: Buffer): SniffResult {
+export function sniffImageFormat(input: Uint8Array): SniffResult {
+  const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const supported = SUPPORTED.find(([, signatures]) => signatures.every((s) => matches(bytes, s)));
   if (supported) {
     return { kind: 'supported', format: supported[0] };
