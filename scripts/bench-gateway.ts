@@ -13,8 +13,8 @@
  * Rate limits go through Redis as in production (REDIS_URL, default redis://127.0.0.1:6379, under
  * a throwaway prefix; `--no-redis`: in-process buckets). No worker runs: neither route needs one.
  *
- * `--baseline DIR` (another build's output folder, e.g. `/tmp/base/dist`) starts that build's
- * gateway too, on the same database and key, and alternates the two builds within every round
+ * `--baseline DIR` (another build's output folder, e.g. `/tmp/base/dist`; repeatable) starts that
+ * build's gateway too, on the same database and key, and alternates the builds within every round
  * (the order flips each round), so that both see the same machine: the way to measure a change on
  * a shared machine. Prints req/s and p99 of both routes per build and round, their ratio
  * (usage / 404) and the medians, with the load average.
@@ -23,7 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
@@ -107,6 +107,12 @@ interface Build {
   notFound: Figures[];
 }
 
+/** A baseline's name in the table: its folder, or the folder above when that is `dist`. */
+function buildLabel(dir: string): string {
+  const path = resolvePath(dir);
+  return (basename(path) === 'dist' ? basename(dirname(path)) : basename(path)).slice(0, 10);
+}
+
 function load(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '100' },
-      baseline: { type: 'string' },
+      baseline: { type: 'string', multiple: true, default: [] },
       'no-redis': { type: 'boolean', default: false },
     },
   });
@@ -155,9 +161,13 @@ async function main(): Promise<void> {
   };
   const builds: Build[] = [
     { label: 'this', root: BUILD_ROOT, base: '', usage: [], notFound: [] },
-    ...(values.baseline === undefined
-      ? []
-      : [{ label: 'baseline', root: resolvePath(values.baseline), base: '', usage: [], notFound: [] }]),
+    ...values.baseline.map((dir) => ({
+      label: buildLabel(dir),
+      root: resolvePath(dir),
+      base: '',
+      usage: [],
+      notFound: [],
+    })),
   ];
   try {
     await runNode(BUILD_ROOT, ['scripts', 'migrate.js'], env, ['run']);
