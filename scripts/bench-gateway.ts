@@ -16,10 +16,12 @@
  * `--baseline DIR` (another build's output folder, e.g. `/tmp/base/dist`; repeatable) starts that
  * build's gateway too, on the same database and key, and alternates the builds within every round
  * (the order flips each round), so that both see the same machine: the way to measure a change on
- * a shared machine. Prints req/s and p99 of both routes per build and round, their ratio
- * (usage / 404) and the medians, with the load average.
+ * a shared machine. Prints req/s, p99 and the gateway's CPU time per request of both routes per
+ * build and round, their ratios (req/s usage / 404; CPU 404 / usage) and the medians, with the
+ * load average.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
@@ -34,8 +36,24 @@ const BENCH_TIER = JSON.stringify({ bench: { rps: 1_000_000, burst: 1_000_000, d
 interface Figures {
   rps: number;
   p99: number;
+  /** The gateway process's CPU time per answered request, in ms; NaN where /proc cannot tell. */
+  cpuMs: number;
   non2xx: number;
   errors: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used so far; NaN off Linux. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function median(values: number[]): number {
@@ -55,7 +73,12 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function runNode(root: string, entry: string[], env: NodeJS.ProcessEnv, args: string[] = []): Promise<string> {
+function runNode(
+  root: string,
+  entry: string[],
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<string> {
   return new Promise((done, reject) => {
     const child = spawn(process.execPath, [join(root, ...entry), ...args], { env });
     let output = '';
@@ -83,7 +106,14 @@ async function waitForHealth(url: string, gateway: ChildProcess): Promise<void> 
   throw new Error('the gateway did not answer within 60 s');
 }
 
-async function drive(url: string, connections: number, duration: number, key?: string): Promise<Figures> {
+async function drive(
+  url: string,
+  connections: number,
+  duration: number,
+  key?: string,
+  pid?: number,
+): Promise<Figures> {
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({
     url,
     connections,
@@ -93,6 +123,7 @@ async function drive(url: string, connections: number, duration: number, key?: s
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
+    cpuMs: ((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
@@ -120,7 +151,7 @@ function load(): string {
 }
 
 function row(...cells: string[]): string {
-  const widths = [10, 6, 12, 13, 10, 11, 6];
+  const widths = [10, 6, 11, 12, 9, 9, 10, 7, 5, 9];
   return `${cells.map((cell, i) => cell.padStart(widths[i])).join('  ')}\n`;
 }
 
@@ -200,12 +231,28 @@ async function main(): Promise<void> {
       `gateway bench: ${connections} connections, ${duration} s per run, ${rounds} rounds, ` +
         `rate limits ${values['no-redis'] ? 'in process' : 'in Redis'}; load ${load()}\n`,
     );
-    process.stdout.write(row('build', 'round', 'usage req/s', 'usage p99 ms', '404 req/s', '404 p99 ms', 'ratio'));
+    // cpu: the gateway's CPU ms per request; cpu ratio: 404 cpu / usage cpu, the req/s ratio the
+    // gateway alone would reach when CPU-bound, less sensitive to what else runs on the machine.
+    process.stdout.write(
+      row(
+        'build',
+        'round',
+        'usage req/s',
+        'usage p99 ms',
+        'usage cpu',
+        '404 req/s',
+        '404 p99 ms',
+        '404 cpu',
+        'ratio',
+        'cpu ratio',
+      ),
+    );
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? builds : [...builds].reverse();
       for (const build of order) {
-        const usage = await drive(`${build.base}/api/v1/usage`, connections, duration, key);
-        const notFound = await drive(`${build.base}/nonexistent`, connections, duration);
+        const pid = build.gateway?.pid;
+        const usage = await drive(`${build.base}/api/v1/usage`, connections, duration, key, pid);
+        const notFound = await drive(`${build.base}/nonexistent`, connections, duration, undefined, pid);
         if (usage.non2xx > 0 || usage.errors > 0 || notFound.errors > 0) {
           process.stdout.write(
             `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx}, errors ${usage.errors + notFound.errors})\n`,
@@ -219,24 +266,31 @@ async function main(): Promise<void> {
             String(round),
             usage.rps.toFixed(0),
             String(usage.p99),
+            usage.cpuMs.toFixed(3),
             notFound.rps.toFixed(0),
             String(notFound.p99),
+            notFound.cpuMs.toFixed(3),
             (usage.rps / notFound.rps).toFixed(2),
+            (notFound.cpuMs / usage.cpuMs).toFixed(2),
           ),
         );
       }
     }
     for (const build of builds) {
       const ratios = build.usage.map((usage, i) => usage.rps / build.notFound[i].rps);
+      const cpuRatios = build.usage.map((usage, i) => build.notFound[i].cpuMs / usage.cpuMs);
       process.stdout.write(
         row(
           build.label,
           'median',
           median(build.usage.map((f) => f.rps)).toFixed(0),
           String(median(build.usage.map((f) => f.p99))),
+          median(build.usage.map((f) => f.cpuMs)).toFixed(3),
           median(build.notFound.map((f) => f.rps)).toFixed(0),
           String(median(build.notFound.map((f) => f.p99))),
+          median(build.notFound.map((f) => f.cpuMs)).toFixed(3),
           median(ratios).toFixed(2),
+          median(cpuRatios).toFixed(2),
         ),
       );
     }
