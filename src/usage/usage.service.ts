@@ -48,7 +48,7 @@ export class UsageService implements OnApplicationShutdown {
 
   /** Today's usage of the key's lineage. */
   async current(key: AuthenticatedKey): Promise<UsageSnapshot> {
-    const today = await this.usage.usedOn(key.lineageId);
+    const today = await this.usage.usedToday(key.lineageId);
     return toSnapshot(today.date, today.used, key.dailyLimit);
   }
 
