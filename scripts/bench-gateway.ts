@@ -4,20 +4,28 @@
  * per-address limit, the router), each driven by autocannon with the same connections for the same
  * time, alternated round by round so that the machine's drift hits both alike.
  *
- *   npm run bench:gateway -- [--rounds 3] [--duration 10] [--connections 100]
+ *   npm run bench:gateway -- [--rounds 3] [--duration 10] [--connections 100] [--baseline DIR] [--no-redis]
  *
  * It starts the compiled gateway of this build (`<build>/src/main.js`) on a free port against a
  * throwaway database on DATABASE_URL's server (default: the local PostgreSQL,
  * postgres://postgres@127.0.0.1:5432/postgres), migrated here, with one key of an unthrottled
  * bench tier and the per-address limit off, so that every answer is a 200 or a 404, never a 429.
- * No worker runs: neither route needs one. Prints req/s and p99 of both per round, their ratio
- * (usage / 404) per round and the median ratio, with the load average.
+ * Rate limits go through Redis as in production (REDIS_URL, default redis://127.0.0.1:6379, under
+ * a throwaway prefix; `--no-redis`: in-process buckets). No worker runs: neither route needs one.
+ *
+ * `--baseline DIR` (another build's output folder, e.g. `/tmp/base/dist`; repeatable) starts that
+ * build's gateway too, on the same database and key, and alternates the builds within every round
+ * (the order flips each round), so that both see the same machine: the way to measure a change on
+ * a shared machine. Prints req/s, p99 and the gateway's CPU time per request of both routes per
+ * build and round, their ratios (req/s usage / 404; CPU 404 / usage) and the medians, with the
+ * load average.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
@@ -28,8 +36,24 @@ const BENCH_TIER = JSON.stringify({ bench: { rps: 1_000_000, burst: 1_000_000, d
 interface Figures {
   rps: number;
   p99: number;
+  /** The gateway process's CPU time per answered request, in ms; NaN where /proc cannot tell. */
+  cpuMs: number;
   non2xx: number;
   errors: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used so far; NaN off Linux. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function median(values: number[]): number {
@@ -49,15 +73,20 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function runNode(entry: string[], env: NodeJS.ProcessEnv, args: string[] = []): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(BUILD_ROOT, ...entry), ...args], { env });
+function runNode(
+  root: string,
+  entry: string[],
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<string> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, [join(root, ...entry), ...args], { env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${entry.join('/')} exited with ${code}:\n${output}`)),
+      code === 0 ? done(output) : reject(new Error(`${entry.join('/')} exited with ${code}:\n${output}`)),
     );
   });
 }
@@ -77,7 +106,14 @@ async function waitForHealth(url: string, gateway: ChildProcess): Promise<void> 
   throw new Error('the gateway did not answer within 60 s');
 }
 
-async function drive(url: string, connections: number, duration: number, key?: string): Promise<Figures> {
+async function drive(
+  url: string,
+  connections: number,
+  duration: number,
+  key?: string,
+  pid?: number,
+): Promise<Figures> {
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({
     url,
     connections,
@@ -87,9 +123,36 @@ async function drive(url: string, connections: number, duration: number, key?: s
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
+    cpuMs: ((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
+}
+
+interface Build {
+  label: string;
+  root: string;
+  base: string;
+  gateway?: ChildProcess;
+  usage: Figures[];
+  notFound: Figures[];
+}
+
+/** A baseline's name in the table: its folder, or the folder above when that is `dist`. */
+function buildLabel(dir: string): string {
+  const path = resolvePath(dir);
+  return (basename(path) === 'dist' ? basename(dirname(path)) : basename(path)).slice(0, 10);
+}
+
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+function row(...cells: string[]): string {
+  const widths = [10, 6, 11, 12, 9, 9, 10, 7, 5, 9];
+  return `${cells.map((cell, i) => cell.padStart(widths[i])).join('  ')}\n`;
 }
 
 async function main(): Promise<void> {
@@ -98,6 +161,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '100' },
+      baseline: { type: 'string', multiple: true, default: [] },
+      'no-redis': { type: 'boolean', default: false },
     },
   });
   const rounds = Number(values.rounds);
@@ -111,63 +176,131 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE ${name}`);
   const databaseUrl = new URL(server);
   databaseUrl.pathname = `/${name}`;
-  const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATABASE_URL: databaseUrl.toString(),
     HOST: '127.0.0.1',
-    PORT: String(port),
-    WORKER_PORT: String(await freePort()),
     TIERS: BENCH_TIER,
     IP_RATE_LIMIT_RPS: '0',
+    ...(values['no-redis']
+      ? {}
+      : {
+          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          RATE_LIMIT_REDIS_PREFIX: `${name}:`,
+        }),
   };
-  let gateway: ChildProcess | undefined;
+  const builds: Build[] = [
+    { label: 'this', root: BUILD_ROOT, base: '', usage: [], notFound: [] },
+    ...values.baseline.map((dir) => ({
+      label: buildLabel(dir),
+      root: resolvePath(dir),
+      base: '',
+      usage: [],
+      notFound: [],
+    })),
+  ];
   try {
-    await runNode(['scripts', 'migrate.js'], env, ['run']);
+    await runNode(BUILD_ROOT, ['scripts', 'migrate.js'], env, ['run']);
     const key = (
-      await runNode(['src', 'cli', 'keys.js'], env, ['create', '--name', 'bench', '--tier', 'bench', '--scopes', 'ocr'])
+      await runNode(BUILD_ROOT, ['src', 'cli', 'keys.js'], env, [
+        'create',
+        '--name',
+        'bench',
+        '--tier',
+        'bench',
+        '--scopes',
+        'ocr',
+      ])
     ).trim();
-    // The gateway logs every request, as in production; its lines are discarded unread.
-    gateway = spawn(process.execPath, [join(BUILD_ROOT, 'src', 'main.js')], { env, stdio: 'ignore' });
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHealth(base, gateway);
-    // Warm-up: the first verification pays bcrypt, JIT and connection set-up.
-    await drive(`${base}/api/v1/usage`, 10, 2, key);
-    await drive(`${base}/nonexistent`, 10, 2);
+    for (const build of builds) {
+      const port = await freePort();
+      // The gateway logs every request, as in production; its lines are discarded unread.
+      build.gateway = spawn(process.execPath, [join(build.root, 'src', 'main.js')], {
+        env: { ...env, PORT: String(port), WORKER_PORT: String(await freePort()) },
+        stdio: 'ignore',
+      });
+      build.base = `http://127.0.0.1:${port}`;
+      await waitForHealth(build.base, build.gateway);
+      // Warm-up: the first verification pays bcrypt, JIT and connection set-up.
+      await drive(`${build.base}/api/v1/usage`, 10, 2, key);
+      await drive(`${build.base}/nonexistent`, 10, 2);
+    }
 
-    const ratios: number[] = [];
     process.stdout.write(
-      `gateway bench: ${connections} connections, ${duration} s per run, ${rounds} rounds; load ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}\n`,
+      `gateway bench: ${connections} connections, ${duration} s per run, ${rounds} rounds, ` +
+        `rate limits ${values['no-redis'] ? 'in process' : 'in Redis'}; load ${load()}\n`,
     );
-    process.stdout.write('round  usage req/s  usage p99 ms  404 req/s  404 p99 ms  ratio\n');
+    // cpu: the gateway's CPU ms per request; cpu ratio: 404 cpu / usage cpu, the req/s ratio the
+    // gateway alone would reach when CPU-bound, less sensitive to what else runs on the machine.
+    process.stdout.write(
+      row(
+        'build',
+        'round',
+        'usage req/s',
+        'usage p99 ms',
+        'usage cpu',
+        '404 req/s',
+        '404 p99 ms',
+        '404 cpu',
+        'ratio',
+        'cpu ratio',
+      ),
+    );
     for (let round = 1; round <= rounds; round++) {
-      const usage = await drive(`${base}/api/v1/usage`, connections, duration, key);
-      const notFound = await drive(`${base}/nonexistent`, connections, duration);
-      if (usage.non2xx > 0 || usage.errors > 0 || notFound.errors > 0) {
+      const order = round % 2 === 1 ? builds : [...builds].reverse();
+      for (const build of order) {
+        const pid = build.gateway?.pid;
+        const usage = await drive(`${build.base}/api/v1/usage`, connections, duration, key, pid);
+        const notFound = await drive(`${build.base}/nonexistent`, connections, duration, undefined, pid);
+        if (usage.non2xx > 0 || usage.errors > 0 || notFound.errors > 0) {
+          process.stdout.write(
+            `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx}, errors ${usage.errors + notFound.errors})\n`,
+          );
+        }
+        build.usage.push(usage);
+        build.notFound.push(notFound);
         process.stdout.write(
-          `  (round ${round}: usage non-2xx ${usage.non2xx}, errors ${usage.errors + notFound.errors})\n`,
+          row(
+            build.label,
+            String(round),
+            usage.rps.toFixed(0),
+            String(usage.p99),
+            usage.cpuMs.toFixed(3),
+            notFound.rps.toFixed(0),
+            String(notFound.p99),
+            notFound.cpuMs.toFixed(3),
+            (usage.rps / notFound.rps).toFixed(2),
+            (notFound.cpuMs / usage.cpuMs).toFixed(2),
+          ),
         );
       }
-      const ratio = usage.rps / notFound.rps;
-      ratios.push(ratio);
+    }
+    for (const build of builds) {
+      const ratios = build.usage.map((usage, i) => usage.rps / build.notFound[i].rps);
+      const cpuRatios = build.usage.map((usage, i) => build.notFound[i].cpuMs / usage.cpuMs);
       process.stdout.write(
-        `${String(round).padEnd(7)}${usage.rps.toFixed(0).padStart(11)}  ${String(usage.p99).padStart(12)}  ${notFound.rps
-          .toFixed(0)
-          .padStart(9)}  ${String(notFound.p99).padStart(10)}  ${ratio.toFixed(2)}\n`,
+        row(
+          build.label,
+          'median',
+          median(build.usage.map((f) => f.rps)).toFixed(0),
+          String(median(build.usage.map((f) => f.p99))),
+          median(build.usage.map((f) => f.cpuMs)).toFixed(3),
+          median(build.notFound.map((f) => f.rps)).toFixed(0),
+          String(median(build.notFound.map((f) => f.p99))),
+          median(build.notFound.map((f) => f.cpuMs)).toFixed(3),
+          median(ratios).toFixed(2),
+          median(cpuRatios).toFixed(2),
+        ),
       );
     }
-    process.stdout.write(
-      `median ratio usage/404: ${median(ratios).toFixed(2)}; load ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}\n`,
-    );
+    process.stdout.write(`load ${load()}\n`);
   } finally {
-    gateway?.kill('SIGTERM');
-    if (gateway && gateway.exitCode === null) {
-      await new Promise((resolve) => gateway?.once('exit', resolve));
+    for (const { gateway } of builds) {
+      gateway?.kill('SIGTERM');
+      if (gateway && gateway.exitCode === null) {
+        await new Promise((done) => gateway.once('exit', done));
+      }
     }
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();

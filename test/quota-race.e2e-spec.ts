@@ -225,6 +225,26 @@ describe('quota race (real Postgres)', () => {
     expect(await storedUsed(id)).toBeNull();
   });
 
+  it("should read today's usage of many lineages asked for at once in one statement, each its own", async () => {
+    const [busy, idle, other] = [lineage(), lineage(), lineage()];
+    await repository.reserve(busy, 4, 10, LEASE_MS);
+    await repository.reserve(other, 1, 10, LEASE_MS);
+    const today = (await repository.usedOn(busy)).date;
+    const statements = jest.spyOn(dataSource, 'query');
+    const reads = await Promise.all([busy, idle, other, busy].map((id) => repository.usedToday(id)));
+    expect(statements).toHaveBeenCalledTimes(1);
+    statements.mockRestore();
+    expect(reads).toEqual([
+      { date: today, used: 4 },
+      { date: today, used: 0 },
+      { date: today, used: 1 },
+      { date: today, used: 4 },
+    ]);
+    // A read asked for after a write returns sees it.
+    await repository.reserve(idle, 2, 10, LEASE_MS);
+    await expect(repository.usedToday(idle)).resolves.toEqual({ date: today, used: 2 });
+  });
+
   it('should report a zero-filled history of the last N days, oldest first, ending today', async () => {
     const id = lineage();
     const threeDaysAgo = await dayOffset(dataSource, -3);

@@ -6,6 +6,7 @@ import { Scopes } from '../api-keys/scopes.decorator';
 import { ReadsBody } from '../common/body/reads-body';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
+import { RateLimitHeadersInterceptor } from '../rate-limit/rate-limit-headers.interceptor';
 import { RequestLedger } from '../usage/request-ledger';
 import type { UsageLedger } from '../usage/usage-ledger';
 import { UsageSettlementInterceptor } from '../usage/usage-settlement.interceptor';
@@ -33,7 +34,9 @@ const ACCOUNTING =
 @ApiTags('ocr')
 @ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrBatchSuccessDto, OcrBatchFailureDto)
 @Controller('api/v1/ocr')
-@UseInterceptors(UsageSettlementInterceptor, OcrMetricsInterceptor)
+// RateLimitHeadersInterceptor first (outermost): the quota headers then tell the state after the
+// reservations and refunds that UsageSettlementInterceptor's ledger recorded.
+@UseInterceptors(RateLimitHeadersInterceptor, UsageSettlementInterceptor, OcrMetricsInterceptor)
 export class OcrController {
   constructor(
     private readonly ocr: OcrService,

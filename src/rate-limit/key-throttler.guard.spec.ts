@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { ApiError } from '../common/errors/api-error';
 import { loadConfig } from '../config';
+import { usageReadBy } from '../usage/request-usage';
 import type { UsageService } from '../usage/usage.service';
 import type { UsageSnapshot } from '../usage/usage-snapshot';
 import { KeyThrottlerGuard } from './key-throttler.guard';
@@ -16,6 +17,7 @@ class Handler {
 function httpContext(apiKey?: AuthenticatedKey): {
   context: ExecutionContext;
   headers: Record<string, string>;
+  request: object;
 } {
   const headers: Record<string, string> = {};
   const response = {
@@ -30,7 +32,7 @@ function httpContext(apiKey?: AuthenticatedKey): {
     getClass: () => Handler,
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
   } as unknown as ExecutionContext;
-  return { context, headers };
+  return { context, headers, request };
 }
 
 describe(KeyThrottlerGuard.name, () => {
@@ -84,6 +86,13 @@ describe(KeyThrottlerGuard.name, () => {
     expect(headers.RateLimit).toMatch(/^"rate";r=1;t=1, "daily";r=60;t=36\d\d$/);
   });
 
+  it("should remember the day's usage it read, for a handler answering the same state", async () => {
+    const { context, request } = httpContext(key);
+    await guard.canActivate(context);
+    expect(usageReadBy(request)).toBe(snapshot);
+    expect(usage.current).toHaveBeenCalledTimes(1);
+  });
+
   it('should refuse the request after the burst with 429 rate_limited, Retry-After and headers', async () => {
     const { context, headers } = httpContext(key);
     await guard.canActivate(context);
@@ -120,5 +129,6 @@ describe(KeyThrottlerGuard.name, () => {
     const { context, headers } = httpContext(key);
     await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(headers['RateLimit-Policy']).toBe('"rate";q=2;w=2');
+    expect(usageReadBy(httpContext(key).request)).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import type { Response } from 'express';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { ApiError } from '../common/errors/api-error';
+import { rememberUsage } from '../usage/request-usage';
 import { UsageService } from '../usage/usage.service';
 import { RequestLimits } from './request-limits';
 
@@ -65,12 +66,19 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     generateKey,
   }: ThrottlerRequest): Promise<boolean> {
     const http = context.switchToHttp();
-    const key = http.getRequest<AuthenticatedRequest>().apiKey as AuthenticatedKey;
+    const request = http.getRequest<AuthenticatedRequest>();
+    const key = request.apiKey as AuthenticatedKey;
     const limits = RequestLimits.of(http.getResponse<Response>());
     const name = throttler.name ?? 'default';
     const [record] = await Promise.all([
-      this.storageService.increment(generateKey(context, key.lineageId, name), ttl, limit, blockDuration, name),
-      this.writeDailyPart(key, limits),
+      this.storageService.increment(
+        generateKey(context, key.lineageId, name),
+        ttl,
+        limit,
+        blockDuration,
+        name,
+      ),
+      this.writeDailyPart(request, key, limits),
     ]);
     limits.setRate({
       quota: limit,
@@ -89,10 +97,15 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     return true;
   }
 
-  /** The quota part of the headers; a database hiccup must not fail a request over a header. */
-  private async writeDailyPart(key: AuthenticatedKey, limits: RequestLimits): Promise<void> {
+  /**
+   * The quota part of the headers, remembered for a handler that answers the same reading; a
+   * database hiccup must not fail a request over a header (that handler then reads again).
+   */
+  private async writeDailyPart(request: object, key: AuthenticatedKey, limits: RequestLimits): Promise<void> {
     try {
-      limits.setDaily(await this.usage.current(key));
+      const snapshot = await this.usage.current(key);
+      rememberUsage(request, snapshot);
+      limits.setDaily(snapshot);
     } catch (error) {
       this.log.warn(
         `Daily usage unavailable for the rate-limit headers: ${error instanceof Error ? error.name : 'error'}`,

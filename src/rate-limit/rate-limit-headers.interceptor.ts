@@ -7,7 +7,9 @@ import { RequestLimits } from './request-limits';
 /**
  * Brings the quota part of the rate-limit headers up to date when a handler has reserved or
  * refunded units (its request's usage ledger says so), just before the answer or the error is
- * written: the headers then tell the state after this request's own reservations.
+ * written: the headers then tell the state after this request's own reservations. Put it on the
+ * routes that reserve, ahead of UsageSettlementInterceptor:
+ * `@UseInterceptors(RateLimitHeadersInterceptor, UsageSettlementInterceptor)`.
  */
 @Injectable()
 export class RateLimitHeadersInterceptor implements NestInterceptor {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { TurnBatch } from './turn-batch';
 
 export type ReserveOutcome =
   | {
@@ -55,6 +56,10 @@ const RELEASED = `SELECT lineage_id AS "lineageId", day, leases, units, used FRO
  */
 @Injectable()
 export class DailyUsageRepository {
+  private readonly todays = new TurnBatch<string, DayUsage>((lineageIds) =>
+    this.usedTodayByLineage(lineageIds),
+  );
+
   constructor(private readonly db: DataSource) {}
 
   /**
@@ -168,6 +173,26 @@ export class DailyUsageRepository {
       [lineageId, day ?? null],
     );
     return rows[0];
+  }
+
+  /**
+   * Today's units of a lineage. Every rate-limited request reads it (the rate-limit headers), so
+   * the reads asked for in one turn of the event loop share one statement (TurnBatch): under load
+   * one round trip answers many requests, each as fresh as a statement of its own.
+   */
+  usedToday(lineageId: string): Promise<DayUsage> {
+    return this.todays.read(lineageId);
+  }
+
+  private async usedTodayByLineage(lineageIds: string[]): Promise<Map<string, DayUsage>> {
+    const rows = await this.db.query<Array<DayUsage & { lineageId: string }>>(
+      `SELECT l.id AS "lineageId", to_char(d.day, 'YYYY-MM-DD') AS date, COALESCE(u.used, 0) AS used
+       FROM (SELECT ${TODAY} AS day) d
+       CROSS JOIN unnest($1::varchar[]) AS l(id)
+       LEFT JOIN daily_usage u ON u.lineage_id = l.id AND u.day = d.day`,
+      [lineageIds],
+    );
+    return new Map(rows.map(({ lineageId, date, used }) => [lineageId, { date, used }]));
   }
 
   /** The last `days` UTC days up to today, oldest first, days without usage as 0. */

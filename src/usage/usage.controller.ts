@@ -5,8 +5,10 @@ import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
 import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
+import { UsageReadByRequest } from './request-usage';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageResponseDto } from './dto/usage-response.dto';
+import type { UsageSnapshot } from './usage-snapshot';
 import { UsageService } from './usage.service';
 
 @ApiTags('usage')
@@ -25,7 +27,11 @@ export class UsageController {
   })
   @ApiOkResponse({ type: UsageResponseDto, headers: RATE_LIMIT_RESPONSE_HEADERS })
   @ApiErrorResponses('validation_failed', 'rate_limited')
-  report(@CurrentKey() key: AuthenticatedKey, @Query() query: UsageQueryDto): Promise<UsageResponseDto> {
-    return this.usage.report(key, query.days);
+  report(
+    @CurrentKey() key: AuthenticatedKey,
+    @Query() query: UsageQueryDto,
+    @UsageReadByRequest() readAlready: UsageSnapshot | undefined,
+  ): Promise<UsageResponseDto> {
+    return this.usage.report(key, query.days, readAlready);
   }
 }

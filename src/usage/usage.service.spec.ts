@@ -3,6 +3,7 @@ import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { loadConfig } from '../config';
 import type { DailyUsageRepository } from './daily-usage.repository';
 import { MemoryUsageRepository } from './testing/memory-usage.repository';
+import { toSnapshot } from './usage-snapshot';
 import { UsageService } from './usage.service';
 
 describe(UsageService.name, () => {
@@ -106,6 +107,17 @@ describe(UsageService.name, () => {
         resetsAt: '2026-11-28T00:00:00.000Z',
         rateLimit: { rps: 2, burst: 5 },
       });
+    });
+
+    it("should answer today's usage as the request read it already, without reading it again", async () => {
+      const read = jest.spyOn(usage, 'usedOn');
+      const readAlready = toSnapshot('2026-11-27', 2, 3);
+      await expect(service.report(key, undefined, readAlready)).resolves.toMatchObject({
+        period: '2026-11-27',
+        used: 2,
+        remaining: 1,
+      });
+      expect(read).not.toHaveBeenCalled();
     });
 
     it('should add the history when days are asked for, today last', async () => {

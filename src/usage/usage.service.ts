@@ -48,15 +48,20 @@ export class UsageService implements OnApplicationShutdown {
 
   /** Today's usage of the key's lineage. */
   async current(key: AuthenticatedKey): Promise<UsageSnapshot> {
-    const today = await this.usage.usedOn(key.lineageId);
+    const today = await this.usage.usedToday(key.lineageId);
     return toSnapshot(today.date, today.used, key.dailyLimit);
   }
 
-  /** What `GET /api/v1/usage` answers; with `days`, today is the last day of the history read. */
-  async report(key: AuthenticatedKey, days?: number): Promise<UsageResponseDto> {
+  /**
+   * What `GET /api/v1/usage` answers; with `days`, today is the last day of the history read.
+   * `readAlready`: today's usage as this request read it before (the throttler guard's reading).
+   */
+  async report(key: AuthenticatedKey, days?: number, readAlready?: UsageSnapshot): Promise<UsageResponseDto> {
     const history = days === undefined ? undefined : await this.usage.history(key.lineageId, days);
     const latest = history?.at(-1);
-    const today = latest ? toSnapshot(latest.date, latest.used, key.dailyLimit) : await this.current(key);
+    const today = latest
+      ? toSnapshot(latest.date, latest.used, key.dailyLimit)
+      : (readAlready ?? (await this.current(key)));
     const { rps, burst } = tierLimits(this.config.tiers, key.tier);
     return {
       key: { id: key.id, name: key.name, tier: key.tier },

@@ -61,6 +61,10 @@ export class MemoryUsageRepository {
     return Promise.resolve({ date, used: this.count(lineageId, date) });
   }
 
+  usedToday(lineageId: string): Promise<DayUsage> {
+    return this.usedOn(lineageId);
+  }
+
   history(lineageId: string, days: number): Promise<DayUsage[]> {
     const today = Date.parse(`${this.day}T00:00:00Z`);
     return Promise.resolve(

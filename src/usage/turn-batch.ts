@@ -1,0 +1,71 @@
+interface Waiter<V> {
+  resolve: (value: V) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Reads asked for during one turn of the event loop go out together, as one call of `readMany`,
+ * at the next turn (setImmediate: after every request whose bytes arrived in this turn has asked).
+ * A read joins only a batch that has not been sent yet, so its answer reflects every write
+ * committed before it was asked: the same guarantee as a read of its own. Repeated keys are
+ * read once; a failure of the batch fails each of its reads.
+ */
+export class TurnBatch<K, V> {
+  private pending = new Map<K, Array<Waiter<V>>>();
+  private scheduled = false;
+
+  /**
+   * @param readMany answers a value for each key it is given (a key it leaves out is an error)
+   * @param maxKeys the most keys one call is given; more are split over several calls
+   */
+  constructor(
+    private readonly readMany: (keys: K[]) => Promise<Map<K, V>>,
+    private readonly maxKeys = 500,
+  ) {}
+
+  read(key: K): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      const waiters = this.pending.get(key);
+      if (waiters === undefined) {
+        this.pending.set(key, [{ resolve, reject }]);
+      } else {
+        waiters.push({ resolve, reject });
+      }
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = new Map();
+    this.scheduled = false;
+    const keys = [...batch.keys()];
+    for (let start = 0; start < keys.length; start += this.maxKeys) {
+      const chunk = keys.slice(start, start + this.maxKeys);
+      this.readMany(chunk).then(
+        (values) => {
+          for (const key of chunk) {
+            const value = values.get(key);
+            for (const waiter of batch.get(key) ?? []) {
+              if (value === undefined) {
+                waiter.reject(new Error('the batched read answered no value for a key'));
+              } else {
+                waiter.resolve(value);
+              }
+            }
+          }
+        },
+        (error: unknown) => {
+          for (const key of chunk) {
+            for (const waiter of batch.get(key) ?? []) {
+              waiter.reject(error);
+            }
+          }
+        },
+      );
+    }
+  }
+}
