@@ -41,6 +41,9 @@ describe(AppConfig.name, () => {
       maxQueue: 64,
       healthTimeoutMs: 1500,
       connectTimeoutMs: 500,
+      connections: 4,
+      maxInflightBytes: 128 * 1024 * 1024,
+      probeIntervalMs: 250,
     });
     expect(config.ocr).toEqual({
       maxImagePixels: 40_000_000,
