@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestDatabase } from './support/database';
 import { call, createAdminKeyWithCli } from './support/keys';
-import { openDatabase, renderPng } from './support/ocr';
+import { openDatabase, pngBomb, renderPng } from './support/ocr';
 import { ROOT } from './support/paths';
 import { startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
 
 // A real worker recognises on a shared 2-core machine, and a browser starts beside it.
 jest.setTimeout(240_000);
 
-const EXPECTED_FAILED_LOAD = /^Failed to load resource: the server responded with a status of (401|429)\b/;
+const EXPECTED_FAILED_LOAD =
+  /^Failed to load resource: the server responded with a status of (401|413|429)\b/;
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -30,6 +31,7 @@ describe('Playground (chromium against the real gateway and worker)', () => {
   let db: { url: string; drop: () => Promise<void> };
   let gateway: GatewayProcess;
   let browser: Browser;
+  let admin: string;
   let key: string;
   let image: Buffer;
   /** Console errors and CSP reports of every page opened, to check none was refused. */
@@ -48,7 +50,7 @@ describe('Playground (chromium against the real gateway and worker)', () => {
       },
       timeoutMs: 90_000,
     });
-    const admin = await createAdminKeyWithCli(db.url);
+    admin = await createAdminKeyWithCli(db.url);
     const created = await call(gateway.url, 'POST', '/admin/v1/keys', {
       key: admin,
       body: { name: 'playground', tier: 'small', scopes: ['ocr'] },
@@ -73,7 +75,7 @@ describe('Playground (chromium against the real gateway and worker)', () => {
       "document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));",
     );
     page.on('console', (message) => {
-      // The 401 and 429 this spec asks for are logged by chromium as failed loads: expected.
+      // The 401, 413 and 429 this spec asks for are logged by chromium as failed loads: expected.
       if (message.type() === 'error' && !EXPECTED_FAILED_LOAD.test(message.text())) {
         problems.push(message.text());
       }
@@ -83,13 +85,9 @@ describe('Playground (chromium against the real gateway and worker)', () => {
     return page;
   }
 
-  async function runWith(page: Page, apiKey: string): Promise<void> {
+  async function runWith(page: Page, apiKey: string, buffer = image): Promise<void> {
     await page.fill('input[name="apiKey"]', apiKey);
-    await page.setInputFiles('input[type=file]', {
-      name: 'invoice.png',
-      mimeType: 'image/png',
-      buffer: image,
-    });
+    await page.setInputFiles('input[type=file]', { name: 'invoice.png', mimeType: 'image/png', buffer });
     await page.getByRole('button', { name: 'Run', exact: true }).click();
   }
 
@@ -155,6 +153,20 @@ describe('Playground (chromium against the real gateway and worker)', () => {
 
     await runWith(page, `${key.slice(0, -4)}AAAA`);
     await page.getByText('The API key was not accepted').waitFor();
+    await page.close();
+  });
+
+  it('should name the pixel limit when an image is too large', async () => {
+    const created = await call(gateway.url, 'POST', '/admin/v1/keys', {
+      key: admin,
+      body: { name: 'playground large', tier: 'small', scopes: ['ocr'] },
+    });
+    const page = await open();
+    await runWith(page, created.body.key as string, pngBomb(8000)); // 64 megapixels
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').innerText()).toMatch(
+      /The image has too many pixels\. The image has 64 megapixels; the limit is 40\. Scale it down/,
+    );
     await page.close();
   });
 

@@ -299,8 +299,10 @@
           'come back then, or ask for a higher limit.'
         : "This key's daily quota is used up; it resets at midnight UTC.",
       rate_limited: `Too many requests in a short time: wait ${retryAfter ? formatDuration(retryAfter) : 'a moment'} and press Run again.`,
-      payload_too_large: `The file (${formatBytes(chosen ? chosen.size : 0)}) is too large to send: ${limitIn(message, 'bytes')} Send a smaller or more compressed image (a JPEG at a lower quality works well).`,
-      image_too_large: `The image has too many pixels: ${limitIn(message, 'pixels')} Scale it down and run again.`,
+      payload_too_large:
+        `The file (${formatBytes(chosen ? chosen.size : 0)}) is too large to send. ${readableLimit(message)} ` +
+        'Send a smaller or more compressed image (a JPEG at a lower quality works well).',
+      image_too_large: `The image has too many pixels. ${readableLimit(message)} Scale it down and run again.`,
       unsupported_media_type: 'This file type cannot be read: send a JPEG, PNG, WebP, TIFF or GIF image.',
       invalid_image: `The file could not be read as an image. ${message}`,
       worker_overloaded: `The OCR service is busy: press Run again in ${formatDuration(retryAfter || 1)}.`,
@@ -312,16 +314,14 @@
     showProblem(advice || message || `The gateway answered ${response.status}.`, error.code, error.requestId);
   }
 
-  /** "the limit is 40 megapixels." from the server's "… the limit of 40000000 pixels." */
-  function limitIn(message, unit) {
-    const match = new RegExp(`limit of (\\d+) ${unit}`).exec(message);
-    if (!match) {
-      return message;
-    }
-    const value = Number(match[1]);
-    return unit === 'pixels'
-      ? `the limit is ${value / 1e6} megapixels.`
-      : `the limit is ${formatBytes(value)}.`;
+  /**
+   * The server's sentence with its limit ("The image has 64 megapixels; the limit is 40."), and
+   * byte or pixel counts written for people ("the limit of 16777216 bytes" becomes "16.0 MiB").
+   */
+  function readableLimit(message) {
+    return message
+      .replace(/(\d{4,}) bytes/g, (_, bytes) => formatBytes(Number(bytes)))
+      .replace(/(\d{7,}) pixels/g, (_, pixels) => `${Number(pixels) / 1e6} megapixels`);
   }
 
   function showProblem(text, code, requestId) {
