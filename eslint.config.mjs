@@ -18,6 +18,29 @@ export default tseslint.config(
     },
   },
   {
+    // The playground's browser script: plain JavaScript outside the TypeScript project.
+    files: ['src/playground/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'navigator',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'FormData',
+          'FileReader',
+          'performance',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

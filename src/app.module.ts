@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OcrWorkerClientModule } from './ocr-worker-client/ocr-worker-client.module';
 import { OcrModule } from './ocr/ocr.module';
+import { PlaygroundModule } from './playground/playground.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UsageModule } from './usage/usage.module';
 
@@ -28,6 +29,7 @@ const FEATURE_MODULES: Type[] = [
   UsageModule,
   OcrModule,
   HealthModule,
+  PlaygroundModule,
 ];
 
 @Module({})

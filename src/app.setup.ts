@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { version } from '../package.json';
 import { AppModule } from './app.module';
 import { GatewayHttpAdapter } from './common/http/http-server';
 import { createHttpLogger, createLogger } from './common/logging/logger';
@@ -13,10 +14,8 @@ import { setupOpenApi } from './common/openapi/openapi';
 import { createValidationPipe } from './common/pipes/validation.pipe';
 import { AppConfig } from './config';
 import { HttpMetrics } from './metrics/http-metrics';
+import { documentBatchLimit } from './ocr/ocr.openapi';
 import { IpRateLimitMiddleware } from './rate-limit/ip-rate-limit.middleware';
-
-/** The public contract's version (the /api/v1 surface), reported in the OpenAPI document. */
-export const API_VERSION = '1.0.0';
 
 /**
  * The gateway, ready to listen. Middleware order matters: request id, request log and metrics
@@ -72,6 +71,6 @@ export async function createApp(
   const ipRateLimit = app.get(IpRateLimitMiddleware);
   app.use(ipRateLimit.use.bind(ipRateLimit));
   app.useGlobalPipes(createValidationPipe());
-  setupOpenApi(app, API_VERSION);
+  setupOpenApi(app, { version, refine: documentBatchLimit(config.ocr.batchMax) });
   return app;
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { copyStaticAssets } from '../scripts/copy-assets';
 import { BUILD_DIR, ROOT } from './support/paths';
 import { startTestDatabase } from './support/database';
 
@@ -9,8 +10,15 @@ import { startTestDatabase } from './support/database';
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.E2E_SKIP_BUILD !== '1') {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
-    execFileSync('npx', ['tsc-alias', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    execFileSync('npx', ['tsc-alias', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    copyStaticAssets(ROOT, BUILD_DIR);
   }
   await startTestDatabase();
 }

@@ -26,7 +26,10 @@ export class ApiKeysController {
 
   @Post()
   @ReadsBody('admin')
-  @ApiOperation({ summary: 'Create a key; the answer holds the plaintext key, this one time' })
+  @ApiOperation({
+    operationId: 'createKey',
+    summary: 'Create a key; the answer holds the plaintext key, this one time',
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiErrorResponses('validation_failed')
   create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
@@ -34,14 +37,14 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List the keys that are not revoked' })
+  @ApiOperation({ operationId: 'listKeys', summary: 'List the keys that are not revoked' })
   @ApiOkResponse({ type: ApiKeyListDto })
   async list(): Promise<ApiKeyListDto> {
     return { items: await this.keys.list() };
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One key' })
+  @ApiOperation({ operationId: 'getKey', summary: 'One key' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiErrorResponses('validation_failed', 'not_found')
   get(@Param('id', KeyIdPipe) id: string): Promise<ApiKeyDto> {
@@ -51,6 +54,7 @@ export class ApiKeysController {
   @Patch(':id')
   @ReadsBody('admin')
   @ApiOperation({
+    operationId: 'updateKey',
     summary: 'Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request',
   })
   @ApiOkResponse({ type: ApiKeyDto })
@@ -62,6 +66,7 @@ export class ApiKeysController {
   @Post(':id/rotate')
   @ReadsBody('admin')
   @ApiOperation({
+    operationId: 'rotateKey',
     summary: 'Replace a key by a new one with the same settings; the old one works for the grace period',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
@@ -72,7 +77,10 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a key: it fails from the next request on, on every gateway process' })
+  @ApiOperation({
+    operationId: 'revokeKey',
+    summary: 'Revoke a key: it fails from the next request on, on every gateway process',
+  })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiErrorResponses('validation_failed', 'not_found', 'conflict')
   revoke(@Param('id', KeyIdPipe) id: string): Promise<void> {
@@ -80,7 +88,10 @@ export class ApiKeysController {
   }
 
   @Get(':id/usage')
-  @ApiOperation({ summary: "The key's daily usage (its lineage's, across rotations)" })
+  @ApiOperation({
+    operationId: 'getKeyUsage',
+    summary: "The key's daily usage (its lineage's, across rotations)",
+  })
   @ApiOkResponse({ type: ApiKeyUsageDto })
   @ApiErrorResponses('validation_failed', 'not_found')
   usage(@Param('id', KeyIdPipe) id: string, @Query() query: UsageQueryDto): Promise<ApiKeyUsageDto> {

@@ -11,6 +11,7 @@ export class HealthController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getHealth',
     summary: 'Liveness and readiness: the database and the OCR worker',
     description: 'No authentication.',
   })

@@ -9,6 +9,7 @@ import type { Response } from 'express';
 export class MetricsController extends PrometheusController {
   @Get()
   @ApiOperation({
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics',
     description:
       'Process metrics and `http_request_duration_seconds{method,route,status_code}`. No authentication: keep it off the public ' +

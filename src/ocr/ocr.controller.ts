@@ -5,7 +5,6 @@ import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { ReadsBody } from '../common/body/reads-body';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
-import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
 import { RateLimitHeadersInterceptor } from '../rate-limit/rate-limit-headers.interceptor';
 import { RequestLedger } from '../usage/request-ledger';
 import type { UsageLedger } from '../usage/usage-ledger';
@@ -49,6 +48,7 @@ export class OcrController {
   @ReadsBody('image', { multipart: true })
   @UseInterceptors(ImageUploadInterceptor)
   @ApiOperation({
+    operationId: 'recognize',
     summary: 'Recognise the text of one image',
     description:
       'Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a ' +
@@ -85,7 +85,6 @@ export class OcrController {
   })
   @ApiOkResponse({
     type: OcrResultDto,
-    headers: RATE_LIMIT_RESPONSE_HEADERS,
     description: 'The text of the image: `text`, `lines` with boxes, and `markdown` in markdown mode.',
   })
   @ApiErrorResponses(
@@ -124,6 +123,7 @@ export class OcrController {
   @Scopes('ocr')
   @ReadsBody('image')
   @ApiOperation({
+    operationId: 'recognizeBatch',
     summary: 'Recognise up to BATCH_MAX (16) images',
     description:
       'Each image is handled on its own and answered in order, as `{"id"?, "result"}` or `{"id"?, "error": ' +
@@ -134,7 +134,6 @@ export class OcrController {
   })
   @ApiOkResponse({
     type: OcrBatchResponseDto,
-    headers: RATE_LIMIT_RESPONSE_HEADERS,
     description: 'One result or one error per image, in the order sent.',
   })
   @ApiErrorResponses('validation_failed', 'payload_too_large', 'rate_limited', 'internal_error')

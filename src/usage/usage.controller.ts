@@ -4,7 +4,6 @@ import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { CurrentKey } from '../auth/current-key.decorator';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { ApiErrorResponses } from '../common/decorators/api-error-responses.decorator';
-import { RATE_LIMIT_RESPONSE_HEADERS } from '../common/openapi/rate-limit-headers.openapi';
 import { UsageReadByRequest } from './request-usage';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageResponseDto } from './dto/usage-response.dto';
@@ -19,13 +18,14 @@ export class UsageController {
   @Get()
   @Scopes('ocr')
   @ApiOperation({
+    operationId: 'getUsage',
     summary: "The calling key's usage today",
     description:
       'Images counted against the daily quota (a UTC day, shared with the keys this one was rotated from), ' +
       "the quota's reset time and the tier's rate limit; `days` adds a daily history. Costs no quota, " +
       'counts against the rate limit.',
   })
-  @ApiOkResponse({ type: UsageResponseDto, headers: RATE_LIMIT_RESPONSE_HEADERS })
+  @ApiOkResponse({ type: UsageResponseDto })
   @ApiErrorResponses('validation_failed', 'rate_limited')
   report(
     @CurrentKey() key: AuthenticatedKey,

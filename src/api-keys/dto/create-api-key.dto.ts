@@ -33,7 +33,13 @@ export class CreateApiKeyDto {
   @IsPlainText()
   tier!: string;
 
-  @ApiPropertyOptional({ enum: API_KEY_SCOPES, isArray: true, default: ['ocr'], example: ['ocr'] })
+  // Defaults are in words: openapi-typescript makes a property with a `default` required.
+  @ApiPropertyOptional({
+    enum: API_KEY_SCOPES,
+    isArray: true,
+    example: ['ocr'],
+    description: 'Default `["ocr"]`.',
+  })
   @IsOptional()
   @IsArray()
   @ArrayNotEmpty()

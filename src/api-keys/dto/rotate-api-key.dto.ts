@@ -7,9 +7,8 @@ export class RotateApiKeyDto {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: MAX_GRACE_SECONDS,
-    default: 0,
     example: 3600,
-    description: 'How long the old key keeps working. 0: it fails from the next request on.',
+    description: 'How long the old key keeps working. 0 (the default): it fails from the next request on.',
   })
   @IsOptional()
   @IsInt()

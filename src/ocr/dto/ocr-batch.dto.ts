@@ -26,7 +26,10 @@ export class OcrBatchImageDto {
   @IsNotEmpty()
   image!: string;
 
+  // Explicit: `string | null` reflects as Object, which the document would declare as `type: object`.
   @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     maxLength: MAX_ITEM_ID_LENGTH,
     description: 'Your own reference for this image, echoed in its answer.',
     example: 'receipt-17',
@@ -42,7 +45,8 @@ export class OcrBatchRequestDto {
     type: [OcrBatchImageDto],
     minItems: 1,
     description:
-      'From 1 to BATCH_MAX (default 16) images. One unit of quota per image that produces a result.',
+      'From 1 to BATCH_MAX (default 16; `maxItems` is the configured value) images. One unit of quota per image ' +
+      'that produces a result.',
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -52,8 +56,7 @@ export class OcrBatchRequestDto {
 
   @ApiPropertyOptional({
     enum: OCR_MODES,
-    default: 'text',
-    description: 'Applies to every image of the batch.',
+    description: 'Applies to every image of the batch. Default `text`.',
   })
   @IsOptional()
   @IsIn(OCR_MODES)

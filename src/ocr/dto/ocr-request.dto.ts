@@ -4,6 +4,7 @@ import { OCR_MODES, type OcrMode } from '../ocr-mode';
 
 export const MAX_PROMPT_LENGTH = 2000;
 
+// Defaults are in words: openapi-typescript makes a property with a `default` required.
 const MODE_DESCRIPTION =
   'What to return. Every result has `text` and `lines`; `markdown` adds `markdown` (lines grouped into ' +
   'paragraphs and simple columns). Default `text`. Wins over `prompt` when both are sent.';
@@ -26,7 +27,7 @@ export class OcrRequestDto {
   @IsString()
   image?: string;
 
-  @ApiPropertyOptional({ enum: OCR_MODES, default: 'text', description: MODE_DESCRIPTION })
+  @ApiPropertyOptional({ enum: OCR_MODES, description: MODE_DESCRIPTION })
   @IsOptional()
   @IsIn(OCR_MODES)
   mode?: OcrMode;
@@ -51,7 +52,7 @@ export class OcrUploadDto {
   })
   image!: string;
 
-  @ApiPropertyOptional({ enum: OCR_MODES, default: 'text', description: MODE_DESCRIPTION })
+  @ApiPropertyOptional({ enum: OCR_MODES, description: MODE_DESCRIPTION })
   mode?: OcrMode;
 
   @ApiPropertyOptional({ maxLength: MAX_PROMPT_LENGTH, description: PROMPT_DESCRIPTION })

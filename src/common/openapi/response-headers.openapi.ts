@@ -1,12 +1,27 @@
-import type { ApiOkResponse } from '@nestjs/swagger';
+import type { HeaderObject } from '@nestjs/swagger';
 
-type ResponseHeaders = NonNullable<NonNullable<Parameters<typeof ApiOkResponse>[0]>['headers']>;
+/** On every response (the request-id middleware runs first). */
+export const REQUEST_ID_HEADER: Record<string, HeaderObject> = {
+  'X-Request-Id': {
+    description:
+      "The request's id, also in an error's `requestId`; a client's own sane `X-Request-Id` is kept.",
+    schema: { type: 'string', example: 'req_5oVqkWqvHtQ1pYzA' },
+  },
+};
+
+/** On 429 and on the 503s that say when to come back (worker_overloaded, database_unavailable). */
+export const RETRY_AFTER_HEADER: Record<string, HeaderObject> = {
+  'Retry-After': {
+    description: 'Whole seconds to wait before retrying (at least 1).',
+    schema: { type: 'integer', minimum: 1, example: 1 },
+  },
+};
 
 /**
- * The rate-limit fields every authenticated answer carries, for `@ApiOkResponse({ headers })`
- * (and any other response of an authenticated endpoint).
+ * The rate-limit fields every answer to an authenticated request carries, from the key's rate
+ * limit on: a 401 (and the per-address 429 in front of authentication) has none.
  */
-export const RATE_LIMIT_RESPONSE_HEADERS: ResponseHeaders = {
+export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   'RateLimit-Policy': {
     description:
       'draft-ietf-httpapi-ratelimit-headers-11: the per-second rate ("rate": q requests per w seconds, a token bucket) ' +
