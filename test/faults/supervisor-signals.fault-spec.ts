@@ -42,7 +42,7 @@ describe('npm start under signals', () => {
 
   async function started(): Promise<{ npm: ManagedProcess; adminKey: string; since: number }> {
     const npm = npmStart(installation, checkout);
-    await waitForOutput(npm, /\[start\] gateway listening on/);
+    await waitForOutput(npm, /"msg":"gateway listening on/);
     const adminKey = readFileSync(join(installation.dataDir, 'first-admin-key'), 'utf8').trim();
     const since = Date.now();
     // A use of the key that only the gateway's shutdown writes (KEY_LAST_USED_FLUSH_MS is long).
@@ -69,7 +69,7 @@ describe('npm start under signals', () => {
     expect(goneAt.postgres).toBeLessThanOrEqual(goneAt.supervisor);
     const output = npm.output();
     expect(output).toMatch(
-      /\[start\] gateway stopped[^]*\[start\] worker stopped[^]*\[start\] postgres stopped[^]*\[start\] stopped/,
+      /"msg":"gateway stopped"[^]*"msg":"worker stopped"[^]*"msg":"postgres stopped"[^]*"msg":"stopped"/,
     );
     expect(output).not.toContain('again: stopping everything at once');
     expect(output).not.toContain('Could not record the last use');

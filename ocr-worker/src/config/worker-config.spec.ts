@@ -41,7 +41,7 @@ describe('loadWorkerConfig', () => {
       maxInflightPixels: 40_000_000,
       maxBufferSize: Math.ceil((16 * 1024 * 1024) / 3) * 4 + 64 * 1024,
       shutdownGraceMs: 10_000,
-      logLevels: ['fatal', 'error', 'warn', 'log'],
+      logLevel: 'info',
       cores: 2,
     });
   });
@@ -85,7 +85,7 @@ describe('loadWorkerConfig', () => {
       shutdownGraceMs: 0,
       cores: 8,
     });
-    expect(config.logLevels).toContain('debug');
+    expect(config.logLevel).toBe('debug');
   });
 
   it('should read numbers and levels the way the gateway does for the variables both share', () => {
@@ -98,7 +98,7 @@ describe('loadWorkerConfig', () => {
       maxInflightPixels: 40_000_000,
       maxBufferSize: Math.ceil(1e6 / 3) * 4 + 64 * 1024,
     });
-    expect(config.logLevels).toEqual([]);
+    expect(config.logLevel).toBe('silent');
   });
 
   it('should size the transport frame for the largest body as base64', () => {

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { LogLevel } from '@nestjs/common';
+import type { ProcessLogLevel } from '@app/logging';
 
 export const OCR_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type OcrDevice = (typeof OCR_DEVICES)[number];
@@ -40,7 +40,7 @@ export interface WorkerConfig {
   maxBufferSize: number;
   /** How long a shutdown waits for accepted jobs before failing them. */
   shutdownGraceMs: number;
-  logLevels: LogLevel[];
+  logLevel: ProcessLogLevel;
   cores: number;
 }
 
@@ -61,17 +61,17 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The JSON envelope around the base64 image (pattern, request id, mode, deadline, packet id). */
 const FRAME_ENVELOPE_CHARS = 64 * 1024;
 
-/** The gateway's (pino) level names, and Nest's, to the Nest levels they enable. */
-const LOG_LEVELS: Record<string, LogLevel[]> = {
-  silent: [],
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+/** The gateway's (pino) level names, and Nest's two others, to the pino level they mean. */
+const LOG_LEVELS: Record<string, ProcessLogLevel> = {
+  silent: 'silent',
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  info: 'info',
+  log: 'info',
+  debug: 'debug',
+  trace: 'trace',
+  verbose: 'trace',
 };
 
 function raw(env: Env, name: string): string | undefined {
@@ -184,7 +184,7 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     maxInflightPixels: integer(env, 'WORKER_MAX_INFLIGHT_PIXELS', 40_000_000, 1, 100_000_000_000),
     maxBufferSize: Math.ceil(maxBodyBytes / 3) * 4 + FRAME_ENVELOPE_CHARS,
     shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    logLevels: LOG_LEVELS[logLevel],
+    logLevel: LOG_LEVELS[logLevel],
     cores,
   };
 }

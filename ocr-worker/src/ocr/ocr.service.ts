@@ -18,7 +18,7 @@ export class OcrService implements BeforeApplicationShutdown {
 
   async recognize(data: unknown): Promise<RecognizeResult> {
     const receivedAt = performance.now();
-    let requestId = '-';
+    let requestId: string | undefined;
     try {
       const request = parseRecognizeRequest(data);
       requestId = request.requestId;
@@ -36,11 +36,22 @@ export class OcrService implements BeforeApplicationShutdown {
         workingPixels,
       );
       const totalMs = Math.round(performance.now() - receivedAt);
-      const stages = Object.entries(output.stageMs)
-        .map(([stage, ms]) => `${stage}=${Math.round(ms)}`)
-        .join(' ');
+      const stageMs = Object.fromEntries(
+        Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
+      );
       this.logger.log(
-        `recognized request=${requestId} bytes=${bytes} size=${output.width}x${output.height} lines=${output.lines.length} queueMs=${Math.round(queueMs)} inferenceMs=${Math.round(output.inferenceMs)} totalMs=${totalMs} ${stages}`,
+        {
+          requestId,
+          bytes,
+          width: output.width,
+          height: output.height,
+          lines: output.lines.length,
+          queueMs: Math.round(queueMs),
+          inferenceMs: Math.round(output.inferenceMs),
+          totalMs,
+          stageMs,
+        },
+        'recognized',
       );
       return {
         text: output.text,
@@ -55,7 +66,7 @@ export class OcrService implements BeforeApplicationShutdown {
     } catch (error) {
       const code = error instanceof WorkerError ? error.code : 'internal_error';
       const totalMs = Math.round(performance.now() - receivedAt);
-      this.logger.warn(`refused request=${requestId} code=${code} totalMs=${totalMs}`);
+      this.logger.warn({ requestId, code, totalMs }, 'refused');
       throw toRpcException(error);
     }
   }
@@ -67,7 +78,7 @@ export class OcrService implements BeforeApplicationShutdown {
   /** Runs before the TCP server closes, so accepted jobs can still answer on their sockets. */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const { queueDepth, inFlight } = this.scheduler.health();
-    this.logger.log(`shutting down (${signal ?? 'close'}): ${inFlight} running, ${queueDepth} queued`);
+    this.logger.log({ signal: signal ?? 'close', inFlight, queueDepth }, 'shutting down');
     await this.scheduler.drain(this.config.shutdownGraceMs);
   }
 }

@@ -1,0 +1,125 @@
+import type { DataSource } from 'typeorm';
+import { createTestDatabase } from './support/database';
+import { insertKey, openDatabase, renderPng, type TestKey } from './support/ocr';
+import {
+  startGateway,
+  startWorker,
+  stopAll,
+  type GatewayProcess,
+  type WorkerProcess,
+} from './support/processes';
+
+// A real worker recognises on a shared 2-core machine: seconds, not milliseconds.
+jest.setTimeout(180_000);
+
+type LogLine = Record<string, unknown>;
+
+/** The process's JSON log lines so far (every line of its output must be one). */
+function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for a line that `match` accepts: a process writes its lines a little after it answers. */
+async function lineOf(process: { output(): string }, match: (line: LogLine) => boolean): Promise<LogLine> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const found = logLines(process.output()).find(match);
+    if (found) {
+      return found;
+    }
+    await sleep(100);
+  }
+  throw new Error(`no such log line in:\n${process.output().slice(-4000)}`);
+}
+
+/**
+ * What an operator watches, against a real gateway and worker: the log lines of one request in
+ * both processes, the liveness probe, and the metrics.
+ */
+describe('Operations (real gateway, worker and Postgres)', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let dataSource: DataSource;
+  let worker: WorkerProcess;
+  let gateway: GatewayProcess;
+  let key: TestKey;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = await openDatabase(db.url);
+    worker = await startWorker({ env: { OCR_LANES: '1', LOG_LEVEL: 'info' }, timeoutMs: 120_000 });
+    gateway = await startGateway({
+      databaseUrl: db.url,
+      workerPort: worker.port,
+      env: {
+        LOG_LEVEL: 'info',
+        IP_RATE_LIMIT_RPS: '0',
+        TIERS: JSON.stringify({ test: { rps: 1000, burst: 1000, daily: 100_000 } }),
+      },
+      timeoutMs: 90_000,
+    });
+    key = await insertKey(dataSource);
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  describe('logs', () => {
+    it("should carry one request's id in the gateway's and the worker's JSON lines, with the same fields", async () => {
+      const requestId = 'ops-e2e-trace-4711';
+      const image = (await renderPng(['LOG LINE 42'])).toString('base64');
+      const response = await fetch(`${gateway.url}/api/v1/ocr`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': key.plaintext,
+          'x-request-id': requestId,
+        },
+        body: JSON.stringify({ image }),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-request-id')).toBe(requestId);
+
+      const access = await lineOf(gateway, (line) => line.requestId === requestId);
+      const job = await lineOf(worker, (line) => line.requestId === requestId);
+      for (const [line, service] of [
+        [access, 'gateway'],
+        [job, 'worker'],
+      ] as const) {
+        expect(line).toMatchObject({ level: 30, time: expect.any(Number), service, msg: expect.any(String) });
+      }
+      expect(access).toMatchObject({
+        msg: 'request completed',
+        method: 'POST',
+        route: '/api/v1/ocr',
+        status: 200,
+      });
+      // Structured fields, not `key=value` inside the message.
+      expect(job).toMatchObject({
+        msg: 'recognized',
+        bytes: expect.any(Number),
+        lines: expect.any(Number),
+        queueMs: expect.any(Number),
+        totalMs: expect.any(Number),
+        stageMs: expect.any(Object),
+      });
+      expect(String(job.msg)).not.toMatch(/=/);
+
+      // Every line of both processes is JSON (not a terminal), none with the key.
+      for (const output of [gateway.output(), worker.output()]) {
+        expect(() => logLines(output)).not.toThrow();
+        expect(output).not.toContain(key.plaintext);
+      }
+      // Nest's per-module and per-route start-up lines stay at debug level.
+      expect(gateway.output()).not.toContain('RouterExplorer');
+      expect(worker.output()).not.toContain('InstanceLoader');
+    });
+  });
+});
