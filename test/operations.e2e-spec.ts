@@ -122,4 +122,55 @@ describe('Operations (real gateway, worker and Postgres)', () => {
       expect(worker.output()).not.toContain('InstanceLoader');
     });
   });
+
+  describe('liveness', () => {
+    it('should answer GET /health/live with 200 {"status":"ok"}, without a key, beside /health', async () => {
+      const live = await fetch(`${gateway.url}/health/live`);
+      expect(live.status).toBe(200);
+      expect(live.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(live.headers.get('cache-control')).toBe('no-store');
+      expect(live.headers.get('x-request-id')).toBeTruthy();
+      expect(await live.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${gateway.url}/health`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { worker: { status: 'up' } } });
+    });
+
+    it('should stay 200 while a dependency is down and while its address is over the per-address limit', async () => {
+      // No worker on its port, and a per-address limit that a few requests exhaust.
+      const alone = await startGateway({
+        databaseUrl: db.url,
+        env: { IP_RATE_LIMIT_RPS: '0.01', IP_RATE_LIMIT_BURST: '3' },
+        timeoutMs: 90_000,
+      });
+      try {
+        const live = await fetch(`${alone.url}/health/live`);
+        expect(live.status).toBe(200);
+        expect(await live.json()).toEqual({ status: 'ok' });
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i += 1) {
+          const ready = await fetch(`${alone.url}/health`);
+          await ready.arrayBuffer();
+          statuses.push(ready.status);
+        }
+        expect(statuses).toContain(503); // the worker is down: not ready
+        expect(statuses.at(-1)).toBe(429); // and this address is over its limit
+        for (let i = 0; i < 5; i += 1) {
+          const again = await fetch(`${alone.url}/health/live`);
+          expect(again.status).toBe(200);
+          await again.arrayBuffer();
+        }
+      } finally {
+        await alone.stop();
+      }
+    });
+
+    it('should describe /health/live in the OpenAPI document', async () => {
+      const doc = (await (await fetch(`${gateway.url}/docs-json`)).json()) as {
+        paths: Record<string, { get?: { responses: Record<string, unknown>; security?: unknown[] } }>;
+      };
+      expect(doc.paths['/health/live']?.get?.responses).toHaveProperty('200');
+      expect(doc.paths['/health']?.get?.responses).toHaveProperty('503');
+    });
+  });
 });

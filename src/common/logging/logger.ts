@@ -6,7 +6,7 @@ import type { AppConfig } from '../../config';
 import { requestIdOf } from '../middleware/request-id.middleware';
 
 /** Routes whose successful answers are routine (probes, scrapes): logged at debug level only. */
-const ROUTINE_PATHS = new Set(['/health', '/metrics']);
+const ROUTINE_PATHS = new Set(['/health', '/health/live', '/metrics']);
 
 type LoggedRequest = IncomingMessage & {
   method?: string;
