@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health/health.module';
+import { ApiMetricsModule } from './metrics/api-metrics.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { WorkerClientModule } from './ocr-client/worker-client.module';
 import { OcrModule } from './ocr/ocr.module';
@@ -44,6 +45,7 @@ export class AppModule {
         LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true }),
         DatabaseModule,
         WorkerClientModule,
+        ApiMetricsModule,
         ...(config.metrics.enabled ? [MetricsModule] : []),
         ...FEATURE_MODULES,
       ],

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { generateApiKey } from '../src/api-keys/api-key-format';
 import { createTestDatabase } from './support/database';
 import { insertKey, openDatabase, renderPng, type TestKey } from './support/ocr';
 import {
@@ -58,7 +59,10 @@ describe('Operations (real gateway, worker and Postgres)', () => {
       env: {
         LOG_LEVEL: 'info',
         IP_RATE_LIMIT_RPS: '0',
-        TIERS: JSON.stringify({ test: { rps: 1000, burst: 1000, daily: 100_000 } }),
+        TIERS: JSON.stringify({
+          test: { rps: 1000, burst: 1000, daily: 100_000 },
+          tiny: { rps: 0.01, burst: 1, daily: 1000 },
+        }),
       },
       timeoutMs: 90_000,
     });
@@ -171,6 +175,96 @@ describe('Operations (real gateway, worker and Postgres)', () => {
       };
       expect(doc.paths['/health/live']?.get?.responses).toHaveProperty('200');
       expect(doc.paths['/health']?.get?.responses).toHaveProperty('503');
+    });
+  });
+
+  describe('metrics', () => {
+    async function scrape(): Promise<string> {
+      const response = await fetch(`${gateway.url}/metrics`);
+      expect(response.status).toBe(200);
+      return response.text();
+    }
+
+    /** The value of one series, 0 when it was never written. */
+    function value(text: string, series: string): number {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    }
+
+    async function ocr(as: TestKey, image: Buffer): Promise<Response> {
+      const response = await fetch(`${gateway.url}/api/v1/ocr`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': as.plaintext },
+        body: JSON.stringify({ image: image.toString('base64') }),
+      });
+      await response.arrayBuffer();
+      return response;
+    }
+
+    async function usage(headers: Record<string, string>, path = '/api/v1/usage'): Promise<number> {
+      const response = await fetch(`${gateway.url}${path}`, { headers });
+      await response.arrayBuffer();
+      return response.status;
+    }
+
+    it('should count authentication failures by reason, never naming a key', async () => {
+      const before = await scrape();
+      const disabled = await insertKey(dataSource);
+      await dataSource.query('UPDATE api_keys SET enabled = false WHERE id = $1', [disabled.id]);
+      const wrongSecret = `${key.plaintext.slice(0, -2)}${key.plaintext.endsWith('AA') ? 'BB' : 'AA'}`;
+      expect(await usage({})).toBe(401);
+      expect(await usage({ 'x-api-key': 'not-a-key-at-all' })).toBe(401);
+      expect(await usage({ 'x-api-key': generateApiKey().plaintext })).toBe(401);
+      expect(await usage({ 'x-api-key': wrongSecret })).toBe(401);
+      expect(await usage({ 'x-api-key': disabled.plaintext })).toBe(401);
+      expect(await usage({ 'x-api-key': key.plaintext }, '/admin/v1/keys')).toBe(403);
+      const after = await scrape();
+      for (const reason of [
+        'missing',
+        'malformed',
+        'unknown_key',
+        'wrong_secret',
+        'disabled',
+        'insufficient_scope',
+      ]) {
+        const series = `auth_failures_total{reason="${reason}"}`;
+        expect([reason, value(after, series) - value(before, series)]).toEqual([reason, 1]);
+      }
+      expect(after).not.toContain(key.id);
+      expect(after).not.toContain(disabled.id);
+      expect(after).not.toContain(key.plaintext.slice(-20));
+    });
+
+    it('should count rate and quota refusals by tier', async () => {
+      const before = await scrape();
+      const tiny = await insertKey(dataSource, { tier: 'tiny' });
+      expect(await usage({ 'x-api-key': tiny.plaintext })).toBe(200);
+      expect(await usage({ 'x-api-key': tiny.plaintext })).toBe(429);
+      const oneADay = await insertKey(dataSource, { dailyLimit: 1 });
+      expect((await ocr(oneADay, await renderPng(['QUOTA ONE']))).status).toBe(200);
+      expect((await ocr(oneADay, await renderPng(['QUOTA TWO']))).status).toBe(429);
+      const after = await scrape();
+      const rate = 'api_refusals_total{code="rate_limited",tier="tiny"}';
+      const quota = 'api_refusals_total{code="quota_exceeded",tier="test"}';
+      expect(value(after, rate) - value(before, rate)).toBe(1);
+      expect(value(after, quota) - value(before, quota)).toBe(1);
+    });
+
+    it('should count result cache hits and misses, and time worker calls and their errors by code', async () => {
+      const before = await scrape();
+      const image = await renderPng(['CACHE ME 7']);
+      expect((await ocr(key, image)).status).toBe(200);
+      expect((await ocr(key, image)).status).toBe(200);
+      // A PNG whose header the gateway accepts and whose pixels the worker cannot decode.
+      const broken = Buffer.concat([image.subarray(0, 64), Buffer.alloc(256, 0x41)]);
+      expect((await ocr(key, broken)).status).toBe(422);
+      const after = await scrape();
+      const delta = (series: string): number => value(after, series) - value(before, series);
+      expect(delta('ocr_cache_lookups_total{result="miss"}')).toBe(2);
+      expect(delta('ocr_cache_lookups_total{result="hit"}')).toBe(1);
+      expect(delta('ocr_worker_request_duration_seconds_count{outcome="ok"}')).toBe(1);
+      expect(delta('ocr_worker_request_duration_seconds_count{outcome="invalid_image"}')).toBe(1);
+      expect(after).toMatch(/ocr_worker_request_duration_seconds_bucket\{le="\+Inf",outcome="ok"\} \d+/);
     });
   });
 });
