@@ -1,8 +1,10 @@
+import { networkInterfaces } from 'node:os';
 import type { DataSource } from 'typeorm';
 import { generateApiKey } from '../src/api-keys/api-key-format';
 import { createTestDatabase } from './support/database';
 import { insertKey, openDatabase, renderPng, type TestKey } from './support/ocr';
 import {
+  freePort,
   startGateway,
   startWorker,
   stopAll,
@@ -48,11 +50,16 @@ describe('Operations (real gateway, worker and Postgres)', () => {
   let worker: WorkerProcess;
   let gateway: GatewayProcess;
   let key: TestKey;
+  let workerMetricsPort: number;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     dataSource = await openDatabase(db.url);
-    worker = await startWorker({ env: { OCR_LANES: '1', LOG_LEVEL: 'info' }, timeoutMs: 120_000 });
+    workerMetricsPort = await freePort();
+    worker = await startWorker({
+      env: { OCR_LANES: '1', LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(workerMetricsPort) },
+      timeoutMs: 120_000,
+    });
     gateway = await startGateway({
       databaseUrl: db.url,
       workerPort: worker.port,
@@ -265,6 +272,71 @@ describe('Operations (real gateway, worker and Postgres)', () => {
       expect(delta('ocr_worker_request_duration_seconds_count{outcome="ok"}')).toBe(1);
       expect(delta('ocr_worker_request_duration_seconds_count{outcome="invalid_image"}')).toBe(1);
       expect(after).toMatch(/ocr_worker_request_duration_seconds_bucket\{le="\+Inf",outcome="ok"\} \d+/);
+    });
+  });
+
+  describe('worker metrics', () => {
+    async function scrapeWorker(): Promise<string> {
+      const response = await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      return response.text();
+    }
+
+    it("should serve the worker's queue, lanes, stages, images, lines, device, model and refusals on its loopback port", async () => {
+      const before = await scrapeWorker();
+      const image = await renderPng(['WORKER METRICS 9', 'SECOND LINE']);
+      const ok = await fetch(`${gateway.url}/api/v1/ocr`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key.plaintext },
+        body: JSON.stringify({ image: image.toString('base64') }),
+      });
+      const result = (await ok.json()) as { lines: unknown[] };
+      expect(ok.status).toBe(200);
+      const broken = Buffer.concat([image.subarray(0, 64), Buffer.alloc(256, 0x41)]);
+      const refused = await fetch(`${gateway.url}/api/v1/ocr`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key.plaintext },
+        body: JSON.stringify({ image: broken.toString('base64') }),
+      });
+      await refused.arrayBuffer();
+      expect(refused.status).toBe(422);
+
+      const after = await scrapeWorker();
+      const value = (text: string, series: string): number => {
+        const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+        return line === undefined ? 0 : Number(line.slice(series.length + 1));
+      };
+      const delta = (series: string): number => value(after, series) - value(before, series);
+      expect(delta('ocr_worker_images_total')).toBe(1);
+      expect(delta('ocr_worker_lines_total')).toBe(result.lines.length);
+      expect(delta('ocr_worker_refusals_total{code="invalid_image"}')).toBe(1);
+      for (const stage of ['decode', 'detect', 'recognize']) {
+        expect([stage, delta(`ocr_worker_stage_duration_seconds_count{stage="${stage}"}`)]).toEqual([
+          stage,
+          1,
+        ]);
+      }
+      expect(value(after, 'ocr_worker_queue_depth')).toBe(0);
+      expect(value(after, 'ocr_worker_jobs_in_flight')).toBe(0);
+      expect(value(after, 'ocr_worker_lanes{state="idle"}')).toBe(1);
+      expect(after).toMatch(/^ocr_worker_info\{device="cpu",model="PP-OCR[^"]*"\} 1$/m);
+      expect(after).toContain('process_resident_memory_bytes');
+      expect(after).not.toContain('req_');
+
+      const other = await fetch(`http://127.0.0.1:${workerMetricsPort}/`);
+      await other.arrayBuffer();
+      expect(other.status).toBe(404);
+    });
+
+    it('should listen on loopback only', async () => {
+      const outside = Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal);
+      if (outside === undefined) {
+        return; // no other address on this machine to try
+      }
+      await expect(fetch(`http://${outside.address}:${workerMetricsPort}/metrics`)).rejects.toThrow();
     });
   });
 });

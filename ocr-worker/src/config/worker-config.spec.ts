@@ -51,6 +51,7 @@ describe('loadWorkerConfig', () => {
       {
         WORKER_HOST: '0.0.0.0',
         WORKER_PORT: '6000',
+        WORKER_METRICS_PORT: '9464',
         WORKER_MAX_QUEUE: '0',
         OCR_LANES: '3',
         OCR_INTRA_OP_THREADS: '2',
@@ -71,6 +72,7 @@ describe('loadWorkerConfig', () => {
     expect(config).toMatchObject({
       host: '0.0.0.0',
       port: 6000,
+      metricsPort: 9464,
       maxQueue: 0,
       lanes: 3,
       intraOpThreads: 2,
@@ -123,10 +125,16 @@ describe('loadWorkerConfig', () => {
     ['WORKER_HOST', 'evil host;'],
     ['OPTIMIZE_MODELS', 'fast'],
     ['WORKER_MAX_INFLIGHT_PIXELS', '0'],
+    ['WORKER_METRICS_PORT', '0'],
+    ['WORKER_METRICS_PORT', '5003'],
   ])('should refuse %s=%s with an error that names the variable', (variable, value) => {
     const error = failure({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable} `)).toBe(true);
+  });
+
+  it('should serve no metrics unless WORKER_METRICS_PORT is set', () => {
+    expect(loadWorkerConfig({}, 2).metricsPort).toBeUndefined();
   });
 
   it('should run the models as shipped when OPTIMIZE_MODELS is off', () => {

@@ -18,6 +18,8 @@ export interface ModelPaths {
 export interface WorkerConfig {
   host: string;
   port: number;
+  /** Where GET /metrics answers, on 127.0.0.1 only; undefined (the default): no metrics server. */
+  metricsPort?: number;
   /** Jobs allowed to wait for a lane; one more is refused at once with `worker_overloaded`. */
   maxQueue: number;
   /** Inference lanes (worker threads, one engine each); `auto` decides once the device is known. */
@@ -92,6 +94,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return parsed;
 }
 
+function optionalPort(env: Env, name: string): number | undefined {
+  return raw(env, name) === undefined ? undefined : integer(env, name, 0, 1, 65535);
+}
+
 function integerOrAuto(env: Env, name: string, max: number): number | 'auto' {
   return raw(env, name)?.toLowerCase() === 'auto' || raw(env, name) === undefined
     ? 'auto'
@@ -161,9 +167,15 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     throw new WorkerConfigError('DET_LIMIT_SIDE_LEN', 'must be a multiple of 32');
   }
   const logLevel = oneOf(env, 'LOG_LEVEL', Object.keys(LOG_LEVELS), 'info');
+  const port = integer(env, 'WORKER_PORT', 5003, 1, 65535);
+  const metricsPort = optionalPort(env, 'WORKER_METRICS_PORT');
+  if (metricsPort === port) {
+    throw new WorkerConfigError('WORKER_METRICS_PORT', 'must differ from WORKER_PORT');
+  }
   return {
     host: host(env),
-    port: integer(env, 'WORKER_PORT', 5003, 1, 65535),
+    port,
+    metricsPort,
     maxQueue: integer(env, 'WORKER_MAX_QUEUE', 64, 0, 100_000),
     lanes: integerOrAuto(env, 'OCR_LANES', 64),
     intraOpThreads: integerOrAuto(env, 'OCR_INTRA_OP_THREADS', 256),

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import type { RecognizeResult, WorkerHealth } from '@app/contracts';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { declaredPixels } from './declared-pixels';
 import { OcrScheduler } from './ocr-scheduler';
 import { decodeImage, parseRecognizeRequest } from './recognize-request';
@@ -14,6 +15,7 @@ export class OcrService implements BeforeApplicationShutdown {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly scheduler: OcrScheduler,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   async recognize(data: unknown): Promise<RecognizeResult> {
@@ -53,6 +55,7 @@ export class OcrService implements BeforeApplicationShutdown {
         },
         'recognized',
       );
+      this.metrics.recognized({ stageMs: output.stageMs, lines: output.lines.length, queueMs, totalMs });
       return {
         text: output.text,
         lines: output.lines,
@@ -67,6 +70,7 @@ export class OcrService implements BeforeApplicationShutdown {
       const code = error instanceof WorkerError ? error.code : 'internal_error';
       const totalMs = Math.round(performance.now() - receivedAt);
       this.logger.warn({ requestId, code, totalMs }, 'refused');
+      this.metrics.refused(code);
       throw toRpcException(error);
     }
   }
