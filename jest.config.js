@@ -8,6 +8,7 @@ const common = {
   moduleNameMapper: {
     '^@app/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
     '^@app/logging$': '<rootDir>/libs/logging/src',
+    '^@app/config$': '<rootDir>/libs/config/src',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 };

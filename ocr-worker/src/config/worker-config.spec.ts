@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_RANGE } from '@app/config';
 import { loadWorkerConfig, WorkerConfigError } from './worker-config';
 
 describe('loadWorkerConfig', () => {
@@ -131,6 +132,14 @@ describe('loadWorkerConfig', () => {
     const error = failure({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable} `)).toBe(true);
+  });
+
+  it('should share the limits of the variables both apps read, and their defaults', () => {
+    expect(failure({ MAX_BODY_BYTES: String(MAX_BODY_BYTES_RANGE.max + 1) }).variable).toBe('MAX_BODY_BYTES');
+    expect(
+      loadWorkerConfig({ MAX_BODY_BYTES: String(MAX_BODY_BYTES_RANGE.max) }, 2).maxBufferSize,
+    ).toBeGreaterThan(MAX_BODY_BYTES_RANGE.max);
+    expect(loadWorkerConfig({}, 2).maxBufferSize).toBe(Math.ceil(DEFAULT_MAX_BODY_BYTES / 3) * 4 + 64 * 1024);
   });
 
   it('should serve no metrics unless WORKER_METRICS_PORT is set', () => {
