@@ -154,7 +154,7 @@ class Supervisor {
     await child.start();
     say(`${child.name} ${verb === 'ready' ? `ready ${where}` : where}`, {
       child: child.name,
-      pid: child.pid,
+      childPid: child.pid,
       startMs: elapsedMs(since),
     });
   }
@@ -280,7 +280,7 @@ class Supervisor {
     const since = Date.now();
     await child.stop();
     if (pid !== undefined) {
-      say(`${child.name} stopped`, { child: child.name, pid, stopMs: elapsedMs(since) });
+      say(`${child.name} stopped`, { child: child.name, childPid: pid, stopMs: elapsedMs(since) });
     }
   }
 
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
     retryWhile: (holder) => holder.command !== SUPERVISOR_COMMAND,
   });
   if (!attempt.acquired) {
-    log.error(startRefusal(attempt.holder, lockFile, 'started').trim());
+    log.error(startRefusal(attempt.holder, lockFile, 'started'));
     process.exit(1);
   }
   const { lock } = attempt;

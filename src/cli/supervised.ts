@@ -218,7 +218,7 @@ export class Supervised {
     if (this.everReady) {
       this.options.report(`${this.name} ready again, ${seconds} s after it exited`, {
         child: this.name,
-        pid: child.pid,
+        childPid: child.pid,
         restart: this.restarts,
       });
     }

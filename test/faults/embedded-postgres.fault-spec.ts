@@ -52,7 +52,7 @@ describe('embedded PostgreSQL under the supervisor', () => {
     await waitForOutput(supervisor, /"msg":"postgres exited \(SIGKILL\); restarting/, 10_000);
     await waitForOutput(
       supervisor,
-      /"child":"postgres","pid":\d+,"restart":1,"msg":"postgres ready again, [\d.]+ s after it exited"/,
+      /"child":"postgres","childPid":\d+,"restart":1,"msg":"postgres ready again, [\d.]+ s after it exited"/,
       60_000,
     );
     const readyAgainMs = Date.now() - killedAt;

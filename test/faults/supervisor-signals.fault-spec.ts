@@ -93,7 +93,7 @@ describe('npm start under signals', () => {
     const { code } = await second.exited;
     expect(code).toBe(1);
     expect(Date.now() - before).toBeLessThan(30_000);
-    expect(second.output()).toContain(`[start] refused: npm start (pid ${holder}, since `);
+    expect(second.output()).toContain(`"msg":"refused: npm start (pid ${holder}, since `);
     expect(second.output()).toContain('Nothing was built or started.');
     expect(second.output()).not.toContain('> secure-ocr-api@0.1.0 build');
     expect(lstatSync(join(checkout, 'dist')).isSymbolicLink()).toBe(true);
