@@ -5,7 +5,11 @@
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  moduleNameMapper: { '^@app/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1' },
+  moduleNameMapper: {
+    '^@app/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
+    '^@app/logging$': '<rootDir>/libs/logging/src',
+    '^@app/config$': '<rootDir>/libs/config/src',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 };
 

@@ -1,3 +1,4 @@
+import { createProcessLogger } from '@app/logging';
 import { ConfigError, loadConfig } from '../src/config/app-config';
 import {
   instanceLockFile,
@@ -17,6 +18,9 @@ import {
  * the build fails the shell exits and the lock is stale, for the next start to take.
  */
 
+/** The supervisor's voice, in the installation's one log format (see scripts/start.ts). */
+const log = createProcessLogger({ service: 'supervisor', level: 'info', sync: true });
+
 const EX_CONFIG = 78;
 /** A short command (keys, migrate) holding the lock is waited for this long. */
 const LOCK_WAIT_MS = 15_000;
@@ -27,7 +31,7 @@ async function main(): Promise<number> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      log.fatal(error.message);
       return EX_CONFIG;
     }
     throw error;
@@ -40,7 +44,7 @@ async function main(): Promise<number> {
     retryWhile: (holder) => holder.command !== SUPERVISOR_COMMAND,
   });
   if (!attempt.acquired) {
-    process.stderr.write(startRefusal(attempt.holder, lockFile, 'built or started'));
+    log.error(startRefusal(attempt.holder, lockFile, 'built or started'));
     return 1;
   }
   return 0;
@@ -51,7 +55,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`[start] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    log.fatal(`failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   },
 );

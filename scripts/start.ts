@@ -1,9 +1,10 @@
 import { connect } from 'node:net';
 import { isAbsolute, join, relative } from 'node:path';
+import { createProcessLogger } from '@app/logging';
 import {
   firstAdminKeyBanner,
   firstAdminKeyFile,
-  firstAdminKeyFileNotice,
+  FIRST_ADMIN_KEY_FILE_NOTICE,
   writeFirstAdminKey,
 } from '../src/cli/first-admin-key';
 import {
@@ -49,12 +50,23 @@ const LOCK_WAIT_MS = 15_000;
  */
 const SAME_SIGNAL_WINDOW_MS = 1000;
 
-function say(message: string): void {
-  process.stdout.write(`[start] ${message}\n`);
+/**
+ * The supervisor's few lines (start, ready, restart, stop) are what an operator watches: written
+ * at `info` whatever LOG_LEVEL asks of the children, more only when it asks for more. Written
+ * before returning, so that they and the first-start notice keep their order.
+ */
+const log = createProcessLogger({ service: 'supervisor', level: 'info', sync: true });
+
+function say(message: string, fields: Record<string, unknown> = {}): void {
+  log.info(fields, message);
 }
 
-function seconds(sinceMs: number): string {
-  return `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
+function warn(message: string, fields: Record<string, unknown> = {}): void {
+  log.warn(fields, message);
+}
+
+function elapsedMs(sinceMs: number): number {
+  return Date.now() - sinceMs;
 }
 
 function displayPath(file: string): string {
@@ -100,7 +112,7 @@ class Supervisor {
   private readonly gateways: Supervised[] = [];
   private shuttingDown?: Promise<void>;
   private firstSignalAt?: number;
-  private keyNotice?: string;
+  private keyNotice?: { banner: string } | { file: string };
 
   constructor(
     private readonly config: AppConfig,
@@ -132,7 +144,7 @@ class Supervisor {
       if (this.shuttingDown) {
         return; // a signal arrived during the start: the stop is under way
       }
-      say(error instanceof Error ? error.message : String(error));
+      log.error(error instanceof Error ? error.message : String(error));
       await this.shutdown(1);
     }
   }
@@ -140,7 +152,11 @@ class Supervisor {
   private async started(child: Supervised, where: string, verb = 'ready'): Promise<void> {
     const since = Date.now();
     await child.start();
-    say(`${child.name} ${verb === 'ready' ? `ready ${where}` : where} (pid ${child.pid}, ${seconds(since)})`);
+    say(`${child.name} ${verb === 'ready' ? `ready ${where}` : where}`, {
+      child: child.name,
+      childPid: child.pid,
+      startMs: elapsedMs(since),
+    });
   }
 
   private async startDatabase(): Promise<string> {
@@ -149,7 +165,7 @@ class Supervisor {
       return this.config.database.url;
     }
     const { port, dir } = this.config.database.embedded;
-    say(`using the embedded PostgreSQL on port ${port} (data: ${displayPath(dir)})`);
+    say('using the embedded PostgreSQL', { port, dataDir: displayPath(dir) });
     const { url, server } = await embeddedServer(this.config, this.restarting());
     this.database = server;
     await this.started(server, `on 127.0.0.1:${port}`);
@@ -158,35 +174,48 @@ class Supervisor {
 
   private async prepareDatabase(url: string): Promise<void> {
     const applied = await runMigrations(this.config, url);
-    say(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    if (applied.length > 0) {
+      say(`applied migrations: ${applied.join(', ')}`, { migrations: applied });
+    } else {
+      say('database schema is up to date');
+    }
     const key = await ensureBootstrapAdminKey(this.config);
     if (key === null) {
       return;
     }
     if (process.stdout.isTTY) {
-      this.keyNotice = firstAdminKeyBanner(key);
+      this.keyNotice = { banner: firstAdminKeyBanner(key) };
       return;
     }
     // Written at once, so the key survives whatever happens next; announced once all is up.
     const file = firstAdminKeyFile(this.config);
     writeFirstAdminKey(file, key);
-    this.keyNotice = firstAdminKeyFileNotice(displayPath(file));
+    this.keyNotice = { file: displayPath(file) };
   }
 
-  /** After the start-up lines, so that they do not scroll it away; or on the way out. */
+  /**
+   * After the start-up lines, so that they do not scroll it away (the children's own start-up
+   * lines are at debug level: nothing follows it until the first request); or on the way out.
+   * Not on a terminal, it is one log line naming the file, so that the output stays JSON lines.
+   */
   private printKeyNotice(): void {
-    if (this.keyNotice !== undefined) {
-      process.stdout.write(this.keyNotice);
-      this.keyNotice = undefined;
+    if (this.keyNotice === undefined) {
+      return;
     }
+    if ('banner' in this.keyNotice) {
+      process.stdout.write(this.keyNotice.banner);
+    } else {
+      warn(FIRST_ADMIN_KEY_FILE_NOTICE, { file: this.keyNotice.file });
+    }
+    this.keyNotice = undefined;
   }
 
   private restarting(): Pick<SupervisedOptions, 'restart' | 'report' | 'onGiveUp'> {
     return {
       restart: true,
-      report: say,
+      report: warn,
       onGiveUp: (reason) => {
-        say(reason);
+        log.error(reason);
         void this.shutdown(1);
       },
     };
@@ -234,7 +263,7 @@ class Supervisor {
   /** The gateways first (no request reaches a worker going away; they write their last changes), then the workers, then the database. */
   shutdown(exitCode: number, signal?: NodeJS.Signals): Promise<void> {
     this.shuttingDown ??= (async () => {
-      say(signal ? `${signal}: stopping` : 'stopping');
+      say(signal ? `${signal}: stopping` : 'stopping', signal ? { signal } : {});
       for (const group of [this.gateways, this.workers, this.database ? [this.database] : []]) {
         await Promise.all(group.map((child) => this.stopOne(child)));
       }
@@ -251,12 +280,12 @@ class Supervisor {
     const since = Date.now();
     await child.stop();
     if (pid !== undefined) {
-      say(`${child.name} stopped (pid ${pid}, ${seconds(since)})`);
+      say(`${child.name} stopped`, { child: child.name, childPid: pid, stopMs: elapsedMs(since) });
     }
   }
 
   private async forceStop(signal: NodeJS.Signals): Promise<void> {
-    say(`${signal} again: stopping everything at once`);
+    warn(`${signal} again: stopping everything at once`, { signal });
     const all = [...this.gateways, ...this.workers, ...(this.database ? [this.database] : [])];
     await Promise.all(all.map((child) => child.forceStop()));
     this.lock.release();
@@ -269,7 +298,7 @@ function loadConfigOrExit(): AppConfig {
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      log.fatal(error.message);
       process.exit(EX_CONFIG);
     }
     throw error;
@@ -281,6 +310,9 @@ async function main(): Promise<void> {
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
   const config = loadConfigOrExit();
+  if (config.log.level === 'debug' || config.log.level === 'trace') {
+    log.level = config.log.level;
+  }
   const lockFile = instanceLockFile(config);
   const attempt = await waitForInstanceLock(lockFile, {
     command: SUPERVISOR_COMMAND,
@@ -290,7 +322,7 @@ async function main(): Promise<void> {
     retryWhile: (holder) => holder.command !== SUPERVISOR_COMMAND,
   });
   if (!attempt.acquired) {
-    process.stderr.write(startRefusal(attempt.holder, lockFile, 'started'));
+    log.error(startRefusal(attempt.holder, lockFile, 'started'));
     process.exit(1);
   }
   const { lock } = attempt;
@@ -299,6 +331,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`[start] failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  log.fatal(`failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

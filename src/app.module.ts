@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health/health.module';
+import { ApiMetricsModule } from './metrics/api-metrics.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OcrWorkerClientModule } from './ocr-worker-client/ocr-worker-client.module';
 import { OcrModule } from './ocr/ocr.module';
@@ -46,6 +47,7 @@ export class AppModule {
         LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true }),
         DatabaseModule,
         OcrWorkerClientModule,
+        ApiMetricsModule,
         ...(config.metrics.enabled ? [MetricsModule] : []),
         ...FEATURE_MODULES,
       ],

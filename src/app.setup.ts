@@ -1,9 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { version } from '../package.json';
+import { NestLogger } from '@app/logging';
 import { AppModule } from './app.module';
 import { GatewayHttpAdapter } from './common/http/http-server';
 import { createHttpLogger, createLogger } from './common/logging/logger';
@@ -32,7 +32,7 @@ export async function createApp(
     new GatewayHttpAdapter(config),
     { bodyParser: false, bufferLogs: true },
   );
-  app.useLogger(app.get(NestPinoLogger));
+  app.useLogger(NestLogger.over(logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);

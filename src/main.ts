@@ -1,5 +1,9 @@
+import { createProcessLogger } from '@app/logging';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config';
+
+/** For the lines written before the configured logger exists, and right before an exit. */
+const startLog = createProcessLogger({ service: 'gateway', level: 'info', sync: true });
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -7,7 +11,7 @@ async function bootstrap(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      startLog.fatal(error.message);
       process.exit(78); // EX_CONFIG: the supervisor does not restart a misconfigured gateway
     }
     throw error;
@@ -19,6 +23,6 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((error: unknown) => {
   // Start-up failures (port in use, database refused): say what, without a stack.
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`The gateway failed to start: ${message}\n`);
+  startLog.fatal(`The gateway failed to start: ${message}`);
   process.exit(1);
 });

@@ -78,11 +78,12 @@ describe('npm start supervisor', () => {
     const supervisor = spawnBuilt('supervisor', ['scripts', 'start.js'], env);
     await waitForOutput(supervisor, /gateway listening on/);
     const keyFile = join(dataParent, 'data', 'first-admin-key');
-    await waitForOutput(
+    // Not on a terminal: one JSON line that names the file, not the key.
+    const [, file] = await waitForOutput(
       supervisor,
-      /admin API key was created and written, readable by you only, to\n {4}(.+)\n/,
+      /"file":"([^"]+)","msg":"First start: an admin API key was created and written, readable by you only/,
     );
-    expect(supervisor.output()).toContain(`    ${keyFile}\n`);
+    expect(file).toBe(keyFile);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     adminKey = readFileSync(keyFile, 'utf8').trim();
     expect(adminKey).toMatch(/^ocr_[a-z0-9]+_[A-Za-z0-9_-]{43,}$/);
@@ -131,7 +132,7 @@ describe('npm start supervisor', () => {
     supervisor.child.kill('SIGTERM');
     const { code } = await supervisor.exited;
     expect(code).toBe(0);
-    expect(supervisor.output()).toContain('[start] stopped');
+    expect(supervisor.output()).toContain('"service":"supervisor","msg":"stopped"');
     expect(await portClosed(Number(env.PORT))).toBe(true);
     expect(await portClosed(Number(env.WORKER_PORT))).toBe(true);
     expect(await portClosed(Number(env.EMBEDDED_PG_PORT))).toBe(true);

@@ -3,9 +3,10 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { framedSocket } from '@app/contracts';
+import { NestLogger } from '@app/logging';
 import { AppModule } from './app.module';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config/worker-config';
-import { WorkerLogger } from './logging/worker-logger';
+import { createWorkerLogger } from './logging/worker-logger';
 import { describeError } from './ocr/describe-error';
 
 const logger = new Logger('OcrWorker');
@@ -19,14 +20,14 @@ async function bootstrap(config: WorkerConfig): Promise<void> {
       // Answers are small; a gateway that stops reading them is dropped rather than buffered for.
       socketClass: framedSocket({ maxFrameBytes: config.maxFrameBytes, maxSendBufferBytes: 64 * 1024 * 1024 }),
     },
-    logger: new WorkerLogger(config.logLevels),
+    logger: NestLogger.over(createWorkerLogger(config.logLevel)),
     // Fail start-up with one clear line instead of Nest's abort.
     abortOnError: false,
   });
   // Exit with status 0 once drained, rather than re-raising the signal: supervisors read it as clean.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen();
-  logger.log(`listening on ${config.host}:${config.port} (TCP)`);
+  logger.log({ host: config.host, port: config.port, transport: 'tcp' }, 'listening');
 }
 
 function main(): void {
@@ -36,13 +37,14 @@ function main(): void {
   try {
     config = loadWorkerConfig();
   } catch (error) {
-    Logger.overrideLogger(new WorkerLogger(['fatal', 'error']));
+    // Written before the exit: this logger does not buffer.
+    Logger.overrideLogger(NestLogger.over(createWorkerLogger('error', { sync: true })));
     const reason = error instanceof WorkerConfigError ? error.message : describeError(error);
-    logger.error(`invalid configuration: ${reason}`);
+    logger.fatal({ reason }, 'invalid configuration');
     process.exit(1);
   }
   bootstrap(config).catch((error: unknown) => {
-    logger.error(`failed to start: ${describeError(error)}`);
+    logger.fatal({ reason: describeError(error) }, 'failed to start');
     // Lane threads may already be running; they must not keep a failed worker alive.
     process.exit(1);
   });

@@ -3,6 +3,7 @@ import { ApiKey } from '../api-keys/api-key.entity';
 import { ApiKeyHasher } from '../api-keys/api-key.hasher';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { loadConfig } from '../config';
+import type { ApiMetrics } from '../metrics/api-metrics';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { KeyVerificationCache } from './key-verification.cache';
 import { LastUsedRecorder } from './last-used.recorder';
@@ -35,6 +36,7 @@ describe(ApiKeyVerifier.name, () => {
   let findById: jest.Mock;
   let compare: jest.SpyInstance;
   let record: jest.Mock;
+  let authFailure: jest.Mock;
   let cache: KeyVerificationCache;
   let verifier: ApiKeyVerifier;
 
@@ -44,6 +46,7 @@ describe(ApiKeyVerifier.name, () => {
     compare = jest.spyOn(hasher, 'verify');
     compare.mockClear();
     record = jest.fn();
+    authFailure = jest.fn();
     cache = new KeyVerificationCache(60_000, 60_000);
     cache.listening(performance.now());
     verifier = new ApiKeyVerifier(
@@ -52,6 +55,7 @@ describe(ApiKeyVerifier.name, () => {
       cache,
       { record } as unknown as LastUsedRecorder,
       loadConfig({}),
+      { authFailure } as unknown as ApiMetrics,
     );
   });
 
@@ -82,6 +86,7 @@ describe(ApiKeyVerifier.name, () => {
     await expect(verifier.verify(undefined)).resolves.toBeNull();
     await expect(verifier.verify('')).resolves.toBeNull();
     expect(findById).not.toHaveBeenCalled();
+    expect(authFailure.mock.calls).toEqual([['missing'], ['missing']]);
   });
 
   it('should spend one bcrypt compare on a malformed key and on an unknown id', async () => {
@@ -90,26 +95,32 @@ describe(ApiKeyVerifier.name, () => {
     expect(compare).toHaveBeenCalledTimes(2);
     expect(compare).toHaveBeenNthCalledWith(1, 'not-a-key', null);
     expect(compare.mock.calls[1][1]).toBeNull();
+    expect(authFailure.mock.calls).toEqual([['malformed'], ['unknown_key']]);
   });
 
   it('should refuse a wrong secret for a known id', async () => {
     const key = await stored();
     const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
     await expect(verifier.verify(wrong)).resolves.toBeNull();
+    expect(authFailure).toHaveBeenCalledWith('wrong_secret');
   });
 
-  it.each<[string, Partial<ApiKey>]>([
-    ['disabled', { enabled: false }],
-    ['expired', { expiresAt: new Date(Date.now() - 1000) }],
-    ['revoked', { revokedAt: new Date(Date.now() - 1000) }],
-    ['past its rotation grace', { graceEndsAt: new Date(Date.now() - 1) }],
-    ['of a tier no longer configured', { tier: 'gold' }],
-  ])('should refuse a key that is %s, after the same bcrypt compare', async (_case, overrides) => {
-    const key = await stored(overrides);
-    await expect(verifier.verify(key)).resolves.toBeNull();
-    expect(compare).toHaveBeenCalledTimes(1);
-    expect(compare.mock.calls[0][1]).toMatch(/^\$2b\$/);
-  });
+  it.each<[string, Partial<ApiKey>, string]>([
+    ['disabled', { enabled: false }, 'disabled'],
+    ['expired', { expiresAt: new Date(Date.now() - 1000) }, 'expired'],
+    ['revoked', { revokedAt: new Date(Date.now() - 1000) }, 'revoked'],
+    ['past its rotation grace', { graceEndsAt: new Date(Date.now() - 1) }, 'expired'],
+    ['of a tier no longer configured', { tier: 'gold' }, 'unknown_tier'],
+  ])(
+    'should refuse a key that is %s, after the same bcrypt compare, counting why',
+    async (_case, overrides, reason) => {
+      const key = await stored(overrides);
+      await expect(verifier.verify(key)).resolves.toBeNull();
+      expect(compare).toHaveBeenCalledTimes(1);
+      expect(compare.mock.calls[0][1]).toMatch(/^\$2b\$/);
+      expect(authFailure.mock.calls).toEqual([[reason]]);
+    },
+  );
 
   it('should accept a rotated key during its grace', async () => {
     const key = await stored({ graceEndsAt: new Date(Date.now() + 60_000) });
@@ -162,7 +173,10 @@ describe(ApiKeyVerifier.name, () => {
     await expect(verifier.verify(key)).resolves.toEqual(verified);
     expect(findById).toHaveBeenCalledTimes(2);
     expect(compare).toHaveBeenCalledTimes(1);
-    rows.set(verified?.id as string, Object.assign(rows.get(verified?.id as string) as ApiKey, { enabled: false }));
+    rows.set(
+      verified?.id as string,
+      Object.assign(rows.get(verified?.id as string) as ApiKey, { enabled: false }),
+    );
     await expect(verifier.verify(key)).resolves.toBeNull();
     expect(compare).toHaveBeenCalledTimes(1);
     // Refused once, forgotten: the next try pays bcrypt again.

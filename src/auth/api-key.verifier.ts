@@ -4,6 +4,7 @@ import { ApiKey } from '../api-keys/api-key.entity';
 import { ApiKeyHasher } from '../api-keys/api-key.hasher';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { AppConfig } from '../config';
+import { ApiMetrics, type AuthFailureReason } from '../metrics/api-metrics';
 import type { AuthenticatedKey } from './authenticated-key';
 import { CachedVerification, KeyVerificationCache } from './key-verification.cache';
 import { LastUsedRecorder } from './last-used.recorder';
@@ -16,12 +17,12 @@ import { SingleFlight } from './single-flight';
  * is looked at. A verified key is remembered (KeyVerificationCache): from memory alone while the
  * cache is current, else by re-reading its row, without bcrypt. Concurrent verifications of the
  * same presented key share one database read and one compare. Expiry and grace end are checked on
- * every request.
+ * every request. Each refusal is counted by its reason (ApiMetrics); the client is told none.
  */
 @Injectable()
 export class ApiKeyVerifier implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyVerifier.name);
-  private readonly inFlight = new SingleFlight<string, CachedVerification | null>();
+  private readonly inFlight = new SingleFlight<string, CachedVerification | AuthFailureReason>();
 
   constructor(
     private readonly keys: ApiKeyRepository,
@@ -29,6 +30,7 @@ export class ApiKeyVerifier implements OnModuleInit {
     private readonly cache: KeyVerificationCache,
     private readonly lastUsed: LastUsedRecorder,
     private readonly config: AppConfig,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   /** The dummy hash is made at start-up, so the first request with an unknown id is not the slow one. */
@@ -37,50 +39,62 @@ export class ApiKeyVerifier implements OnModuleInit {
   }
 
   async verify(presented: string | undefined): Promise<AuthenticatedKey | null> {
-    if (presented === undefined || presented === '') {
-      return null;
-    }
-    const fingerprint = KeyVerificationCache.fingerprint(presented);
-    const hit = this.cache.get(fingerprint);
-    const verification = hit?.current
-      ? hit.verification
-      : await this.inFlight.run(fingerprint, () => this.check(presented, fingerprint));
-    if (verification === null) {
-      return null;
-    }
-    if (!isAlive(verification.endsAt)) {
-      this.cache.delete(fingerprint);
+    const verification = await this.verification(presented);
+    if (typeof verification === 'string') {
+      this.metrics.authFailure(verification);
       return null;
     }
     this.lastUsed.record(verification.key.id);
     return verification.key;
   }
 
+  private async verification(presented: string | undefined): Promise<CachedVerification | AuthFailureReason> {
+    if (presented === undefined || presented === '') {
+      return 'missing';
+    }
+    const fingerprint = KeyVerificationCache.fingerprint(presented);
+    const hit = this.cache.get(fingerprint);
+    const verification = hit?.current
+      ? hit.verification
+      : await this.inFlight.run(fingerprint, () => this.check(presented, fingerprint));
+    if (typeof verification === 'string') {
+      return verification;
+    }
+    if (!isAlive(verification.endsAt)) {
+      this.cache.delete(fingerprint);
+      return 'expired';
+    }
+    return verification;
+  }
+
   /** The database's word on a presented key: its row, and bcrypt unless the secret was verified before. */
-  private async check(presented: string, fingerprint: string): Promise<CachedVerification | null> {
+  private async check(
+    presented: string,
+    fingerprint: string,
+  ): Promise<CachedVerification | AuthFailureReason> {
     const ticket = this.cache.ticket();
     const verifiedBefore = this.cache.get(fingerprint) !== undefined;
     const id = parseKeyId(presented);
     // No database for a malformed key: it is refused the same way while the database is down.
     const row = id === null ? null : await this.keys.findById(id);
     if (!verifiedBefore && !(await this.hasher.verify(presented, row?.keyHash ?? null))) {
-      return null;
+      return id === null ? 'malformed' : row === null ? 'unknown_key' : 'wrong_secret';
     }
-    const verification = row !== null && isUsable(row) ? this.toVerification(row) : null;
-    if (verification === null) {
+    const verification = row === null ? 'unknown_key' : (unusable(row) ?? this.toVerification(row));
+    if (typeof verification === 'string') {
       this.cache.delete(fingerprint);
-      return null;
+      return verification;
     }
     this.cache.set(fingerprint, verification, ticket);
     return verification;
   }
 
-  private toVerification(row: ApiKey): CachedVerification | null {
+  private toVerification(row: ApiKey): CachedVerification | AuthFailureReason {
     const tier = this.config.tier(row.tier);
     if (tier === undefined) {
       // A tier removed from TIERS: refuse rather than guess the key's limits.
       this.logger.warn(`Key ${row.id} has tier "${row.tier}", which is not configured; refusing it`);
-      return null;
+      return 'unknown_tier';
     }
     const ends = [row.expiresAt, row.graceEndsAt]
       .filter((d): d is Date => d !== null)
@@ -103,12 +117,20 @@ function isAlive(endsAt: number | null): boolean {
   return endsAt === null || Date.now() < endsAt;
 }
 
-function isUsable(row: ApiKey): boolean {
+/** Why a key whose secret matched cannot be used now; undefined when it can. */
+function unusable(row: ApiKey): AuthFailureReason | undefined {
   const now = Date.now();
-  return (
-    row.enabled &&
-    row.revokedAt === null &&
-    (row.expiresAt === null || now < row.expiresAt.getTime()) &&
-    (row.graceEndsAt === null || now < row.graceEndsAt.getTime())
-  );
+  if (row.revokedAt !== null) {
+    return 'revoked';
+  }
+  if (!row.enabled) {
+    return 'disabled';
+  }
+  if (
+    (row.expiresAt !== null && now >= row.expiresAt.getTime()) ||
+    (row.graceEndsAt !== null && now >= row.graceEndsAt.getTime())
+  ) {
+    return 'expired';
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
+import type { ApiMetrics } from '../metrics/api-metrics';
 import type { AuthenticatedKey } from './authenticated-key';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { ScopesGuard } from './scopes.guard';
@@ -34,7 +35,10 @@ function context(handler: keyof Routes, apiKey?: AuthenticatedKey): ExecutionCon
 }
 
 describe(ScopesGuard.name, () => {
-  const guard = new ScopesGuard(new Reflector());
+  const authFailure = jest.fn();
+  const guard = new ScopesGuard(new Reflector(), { authFailure } as unknown as ApiMetrics);
+
+  beforeEach(() => authFailure.mockClear());
 
   it('should answer 403 forbidden naming the missing scope', () => {
     expect(() => guard.canActivate(context('admin', ocrKey))).toThrow(ApiError);
@@ -45,11 +49,13 @@ describe(ScopesGuard.name, () => {
       expect((error as ApiError).code).toBe('forbidden');
       expect((error as ApiError).message).toContain('admin scope');
     }
+    expect(authFailure).toHaveBeenCalledWith('insufficient_scope');
   });
 
   it('should pass a key holding the scope, and any key where no scope is listed', () => {
     expect(guard.canActivate(context('admin', { ...ocrKey, scopes: ['ocr', 'admin'] }))).toBe(true);
     expect(guard.canActivate(context('anyKey', ocrKey))).toBe(true);
+    expect(authFailure).not.toHaveBeenCalled();
   });
 
   it('should pass public routes, which carry no key', () => {

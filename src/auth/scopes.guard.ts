@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
 import type { ApiKeyScope } from '../api-keys/api-key-scopes';
+import { ApiMetrics } from '../metrics/api-metrics';
 import type { AuthenticatedRequest } from './authenticated-request';
 import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
 
@@ -11,7 +12,10 @@ import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
  */
 @Injectable()
 export class ScopesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly metrics: ApiMetrics,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') {
@@ -28,7 +32,12 @@ export class ScopesGuard implements CanActivate {
     }
     const missing = scopes.filter((scope) => !key.scopes.includes(scope));
     if (missing.length > 0) {
-      throw new ApiError(403, 'forbidden', `This API key lacks the ${missing.join(' and ')} scope needed here.`);
+      this.metrics.authFailure('insufficient_scope');
+      throw new ApiError(
+        403,
+        'forbidden',
+        `This API key lacks the ${missing.join(' and ')} scope needed here.`,
+      );
     }
     return true;
   }

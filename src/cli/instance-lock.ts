@@ -285,5 +285,5 @@ export function startRefusal(holder: LockHolder, file: string, nothing: string):
     holder.command === SUPERVISOR_COMMAND
       ? `stop it first (Ctrl-C in its terminal, or kill -TERM ${holder.pid})`
       : 'try again once it has finished';
-  return `[start] refused: ${describeHolder(holder)} is running on ${dataDir} (lock ${basename(file)}): ${advice}. Nothing was ${nothing}.\n`;
+  return `refused: ${describeHolder(holder)} is running on ${dataDir} (lock ${basename(file)}): ${advice}. Nothing was ${nothing}.`;
 }

@@ -1,3 +1,4 @@
+import { createProcessLogger } from '@app/logging';
 import { ApiError } from '../common/errors/api-error';
 import { ConfigError, loadConfig } from '../config';
 import { ensureDatabase } from '../database';
@@ -7,8 +8,12 @@ import { withApiKeys } from './keys-context';
 /**
  * `npm run --silent keys -- create|list|revoke`: key management without the server, against the
  * database the server uses. stdout carries only the result (for `create`, only the key), so
- * scripts can capture it; everything else goes to stderr with a non-zero exit code.
+ * scripts can capture it; a refusal is a log line on stderr (the installation's one format) with a
+ * non-zero exit code. The usage text stays plain: it is for a person asking for it.
  */
+
+const log = createProcessLogger({ service: 'cli', level: 'info', fd: 2, sync: true });
+
 async function main(argv: string[]): Promise<number> {
   const command = await parseCommand(argv);
   if (command.name === 'help') {
@@ -33,11 +38,11 @@ function report(error: unknown): number {
     return 2;
   }
   if (error instanceof ConfigError || error instanceof ApiError) {
-    process.stderr.write(`${error.message}\n`);
+    log.error(error.message);
     return 1;
   }
   // Database and start-up failures: the message says what, a stack would say nothing more useful.
-  process.stderr.write(`keys: ${error instanceof Error ? error.message : String(error)}\n`);
+  log.error(`keys: ${error instanceof Error ? error.message : String(error)}`);
   return 1;
 }
 

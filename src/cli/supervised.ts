@@ -62,7 +62,8 @@ export interface SupervisedOptions {
   restart: boolean;
   /** An exit status that means "fix the configuration": never restarted. */
   configErrorExitCode?: number;
-  report: (message: string) => void;
+  /** A line for the operator, with its structured fields. */
+  report: (message: string, fields?: Record<string, unknown>) => void;
   /** Delay before a restart after a quick crash: doubling from `firstMs` up to `maxMs` (default 1 s to 10 s). */
   backoff?: { firstMs: number; maxMs: number };
   /** After the first start succeeded: it exited for good (gave up restarting, or restart is off). */
@@ -215,9 +216,11 @@ export class Supervised {
     this.failedStarts = 0;
     const seconds = ((this.readyAt - (this.exitedAt ?? this.launchedAt)) / 1000).toFixed(1);
     if (this.everReady) {
-      this.options.report(
-        `${this.name} ready again (pid ${child.pid}, restart ${this.restarts}, ${seconds} s after it exited)`,
-      );
+      this.options.report(`${this.name} ready again, ${seconds} s after it exited`, {
+        child: this.name,
+        childPid: child.pid,
+        restart: this.restarts,
+      });
     }
     this.everReady = true;
     this.firstStart?.resolve();
@@ -277,7 +280,10 @@ export class Supervised {
   private scheduleRestart(reason: string, attempt = ''): void {
     const { firstMs, maxMs } = this.options.backoff ?? DEFAULT_BACKOFF;
     const delay = this.quickCrashes === 0 ? 0 : Math.min(firstMs * 2 ** (this.quickCrashes - 1), maxMs);
-    this.options.report(`${reason}; restarting${delay > 0 ? ` in ${delay / 1000} s` : ''}${attempt}`);
+    this.options.report(`${reason}; restarting${delay > 0 ? ` in ${delay / 1000} s` : ''}${attempt}`, {
+      child: this.name,
+      restartInMs: delay,
+    });
     this.restartTimer = setTimeout(() => {
       this.restarts += 1;
       void this.launch();

@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, ValidationError } from 'class-validator';
+import { validateEnvironment } from '@app/config';
 import { EnvironmentVariables, LogLevel } from './env.dto';
 import { parseTiers, TierLimits, Tiers } from './tiers';
 
@@ -111,14 +110,8 @@ const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
  * whose message names every bad variable (never its value: DATABASE_URL may hold a password).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
-  // An empty variable (`FOO=` in a compose file) means "use the default", not "the empty string".
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const vars = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
-  const problems = validateSync(vars, { forbidUnknownValues: false }).flatMap(
-    describe,
-  );
+  const { vars, problems: invalid } = validateEnvironment(EnvironmentVariables, env);
+  const problems = invalid.map((problem) => problem.message);
 
   const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
   const trustProxy = parseTrustProxy(vars.TRUST_PROXY, problems);
@@ -211,16 +204,6 @@ function splitList(raw: string): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
-}
-
-/** A wrong type says more than a range check on it ("PORT must be an integer", not "... below 65535"). */
-const TYPE_CONSTRAINTS = ['isInt', 'isNumber', 'isBoolean', 'isString', 'isIn', 'matches'];
-
-/** One problem per variable: its type constraint if that failed, else the first that did. */
-function describe(error: ValidationError): string[] {
-  const constraints = error.constraints ?? {};
-  const key = TYPE_CONSTRAINTS.find((name) => name in constraints) ?? Object.keys(constraints)[0];
-  return key === undefined ? [] : [constraints[key]];
 }
 
 function parseOrigins(raw: string, problems: string[]): string[] {

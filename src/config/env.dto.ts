@@ -1,30 +1,16 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  MAX_BODY_BYTES_RANGE,
+  MAX_IMAGE_PIXELS_RANGE,
+  toBoolean,
+  toNumber,
+} from '@app/config';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Environment strings become numbers only when they spell one; anything else fails @IsInt. */
-function toNumber({ value }: { value: unknown }): unknown {
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
-    return Number(value);
-  }
-  return value;
-}
-
-function toBoolean({ value }: { value: unknown }): unknown {
-  if (typeof value !== 'string') {
-    return value;
-  }
-  const normalised = value.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(normalised)) {
-    return true;
-  }
-  if (['false', '0', 'no', 'off'].includes(normalised)) {
-    return false;
-  }
-  return value;
-}
 
 /**
  * The environment variables the gateway, the supervisor and the CLIs read, with their defaults.
@@ -107,9 +93,9 @@ export class EnvironmentVariables {
 
   @Transform(toNumber)
   @IsInt()
-  @Min(1024)
-  @Max(512 * 1024 * 1024)
-  MAX_BODY_BYTES = 16 * 1024 * 1024;
+  @Min(MAX_BODY_BYTES_RANGE.min)
+  @Max(MAX_BODY_BYTES_RANGE.max)
+  MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES;
 
   /** Time for a client to send its request headers; 408 request_timeout after it. */
   @Transform(toNumber)
@@ -141,9 +127,9 @@ export class EnvironmentVariables {
 
   @Transform(toNumber)
   @IsInt()
-  @Min(1)
-  @Max(1_000_000_000)
-  MAX_IMAGE_PIXELS = 40_000_000;
+  @Min(MAX_IMAGE_PIXELS_RANGE.min)
+  @Max(MAX_IMAGE_PIXELS_RANGE.max)
+  MAX_IMAGE_PIXELS = DEFAULT_MAX_IMAGE_PIXELS;
 
   /** Image URLs: also fetch http (default https only). */
   @Transform(toBoolean)

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { HealthDto } from './health.dto';
+import { HealthDto, LivenessDto } from './health.dto';
 import { HealthService } from './health.service';
 
 @ApiTags('operations')
@@ -12,8 +12,8 @@ export class HealthController {
   @Get()
   @ApiOperation({
     operationId: 'getHealth',
-    summary: 'Liveness and readiness: the database and the OCR worker',
-    description: 'No authentication.',
+    summary: 'Readiness: the database and the OCR worker',
+    description: 'No authentication. For a load balancer: send traffic while it answers 200.',
   })
   @ApiResponse({ status: 200, type: HealthDto, description: 'Both checks are up.' })
   @ApiResponse({
@@ -33,5 +33,17 @@ export class HealthController {
     res.status(result.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     res.setHeader('Cache-Control', 'no-store');
     return result;
+  }
+
+  @Get('live')
+  @ApiOperation({
+    summary: 'Liveness: the gateway process answers',
+    description:
+      'No authentication, no per-address rate limit, no dependency checked: a database or worker ' +
+      'outage does not fail it, so a supervisor restarts only a gateway that no longer answers.',
+  })
+  @ApiResponse({ status: 200, type: LivenessDto, description: 'The process answers.' })
+  live(): LivenessDto {
+    return { status: 'ok' };
   }
 }

@@ -48,6 +48,11 @@ export class HealthChecksDto {
   worker!: HealthCheckDto;
 }
 
+export class LivenessDto {
+  @ApiProperty({ enum: ['ok'], example: 'ok' })
+  status!: 'ok';
+}
+
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'error'], example: 'ok' })
   status!: 'ok' | 'error';

@@ -12,7 +12,8 @@ export class MetricsController extends PrometheusController {
     operationId: 'getMetrics',
     summary: 'Prometheus metrics',
     description:
-      'Process metrics and `http_request_duration_seconds{method,route,status_code}`. No authentication: keep it off the public ' +
+      'Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, ' +
+      '`auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). No authentication: keep it off the public ' +
       'internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.',
   })
   @ApiProduces('text/plain')

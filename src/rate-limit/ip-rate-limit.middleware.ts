@@ -8,6 +8,12 @@ import { Throttle, throttleFor } from './tier-throttle';
 export const IP_THROTTLER = 'ip';
 // Clients of one IPv6 /64 are usually one site: per-address buckets would be trivial to evade.
 const IPV6_PREFIX = 64;
+/**
+ * The liveness probe costs less than the limit's own check and calls nothing: a probe from an
+ * address that clients share (a node, a proxy without TRUST_PROXY) must not be refused for them,
+ * or the supervisor restarts a healthy gateway.
+ */
+const UNLIMITED_PATHS = new Set(['/health/live']);
 
 /**
  * A generous per-address limit in front of authentication, so that guessing keys cannot make the
@@ -27,7 +33,7 @@ export class IpRateLimitMiddleware implements NestMiddleware {
   }
 
   async use(req: Request, _res: Response, next: () => void): Promise<void> {
-    if (this.throttle) {
+    if (this.throttle && !UNLIMITED_PATHS.has(req.path)) {
       const { limit, ttl } = this.throttle;
       const client = normalizeIp(req.ip ?? 'unknown', IPV6_PREFIX);
       const record = await this.storage.increment(client, ttl, limit, 0, IP_THROTTLER);

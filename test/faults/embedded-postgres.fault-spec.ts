@@ -42,17 +42,17 @@ describe('embedded PostgreSQL under the supervisor', () => {
 
   it('should restart a killed PostgreSQL, and the gateway should answer again by itself', async () => {
     supervisor = startSupervisor(installation);
-    await waitForOutput(supervisor, /\[start\] gateway listening on/);
+    await waitForOutput(supervisor, /"msg":"gateway listening on/);
     adminKey = readFileSync(join(installation.dataDir, 'first-admin-key'), 'utf8').trim();
     expect(await adminAnswers()).toBe(200);
 
     const { postgres } = childrenOf(supervisor.child.pid as number);
     const killedAt = Date.now();
     process.kill(postgres, 'SIGKILL');
-    await waitForOutput(supervisor, /\[start\] postgres exited \(SIGKILL\); restarting/, 10_000);
+    await waitForOutput(supervisor, /"msg":"postgres exited \(SIGKILL\); restarting/, 10_000);
     await waitForOutput(
       supervisor,
-      /\[start\] postgres ready again \(pid \d+, restart 1, [\d.]+ s after it exited\)/,
+      /"child":"postgres","childPid":\d+,"restart":1,"msg":"postgres ready again, [\d.]+ s after it exited"/,
       60_000,
     );
     const readyAgainMs = Date.now() - killedAt;

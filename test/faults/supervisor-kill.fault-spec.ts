@@ -36,7 +36,7 @@ describe('npm start supervisor killed or blocked', () => {
 
   async function running(): Promise<ManagedProcess> {
     const supervisor = startSupervisor(installation);
-    await waitForOutput(supervisor, /\[start\] gateway listening on/);
+    await waitForOutput(supervisor, /"msg":"gateway listening on/);
     return supervisor;
   }
 
@@ -76,11 +76,11 @@ describe('npm start supervisor killed or blocked', () => {
       expect(code).toBe(1);
       const output = supervisor.output();
       expect(output).toContain(
-        `[start] gateway cannot start: 127.0.0.1:${installation.env.PORT} is already in use by another program`,
+        `"msg":"gateway cannot start: 127.0.0.1:${installation.env.PORT} is already in use by another program"`,
       );
       expect(output).not.toContain('gateway listening');
       expect(output).not.toContain('restarting');
-      expect(output).toMatch(/\[start\] postgres stopped[^]*\[start\] stopped/);
+      expect(output).toMatch(/"msg":"postgres stopped"[^]*"msg":"stopped"/);
       expect(existsSync(join(installation.dataDir, 'instance.lock'))).toBe(false);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));

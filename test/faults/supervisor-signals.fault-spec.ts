@@ -42,7 +42,7 @@ describe('npm start under signals', () => {
 
   async function started(): Promise<{ npm: ManagedProcess; adminKey: string; since: number }> {
     const npm = npmStart(installation, checkout);
-    await waitForOutput(npm, /\[start\] gateway listening on/);
+    await waitForOutput(npm, /"msg":"gateway listening on/);
     const adminKey = readFileSync(join(installation.dataDir, 'first-admin-key'), 'utf8').trim();
     const since = Date.now();
     // A use of the key that only the gateway's shutdown writes (KEY_LAST_USED_FLUSH_MS is long).
@@ -69,7 +69,7 @@ describe('npm start under signals', () => {
     expect(goneAt.postgres).toBeLessThanOrEqual(goneAt.supervisor);
     const output = npm.output();
     expect(output).toMatch(
-      /\[start\] gateway stopped[^]*\[start\] worker stopped[^]*\[start\] postgres stopped[^]*\[start\] stopped/,
+      /"msg":"gateway stopped"[^]*"msg":"worker stopped"[^]*"msg":"postgres stopped"[^]*"msg":"stopped"/,
     );
     expect(output).not.toContain('again: stopping everything at once');
     expect(output).not.toContain('Could not record the last use');
@@ -93,7 +93,7 @@ describe('npm start under signals', () => {
     const { code } = await second.exited;
     expect(code).toBe(1);
     expect(Date.now() - before).toBeLessThan(30_000);
-    expect(second.output()).toContain(`[start] refused: npm start (pid ${holder}, since `);
+    expect(second.output()).toContain(`"msg":"refused: npm start (pid ${holder}, since `);
     expect(second.output()).toContain('Nothing was built or started.');
     expect(second.output()).not.toContain('> secure-ocr-api@0.1.0 build');
     expect(lstatSync(join(checkout, 'dist')).isSymbolicLink()).toBe(true);

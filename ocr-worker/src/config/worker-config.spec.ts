@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_RANGE } from '@app/config';
 import { loadWorkerConfig, WorkerConfigError } from './worker-config';
 
 describe('loadWorkerConfig', () => {
@@ -41,7 +42,7 @@ describe('loadWorkerConfig', () => {
       maxInflightPixels: 40_000_000,
       maxFrameBytes: 16 * 1024 * 1024 + 64 * 1024,
       shutdownGraceMs: 10_000,
-      logLevels: ['fatal', 'error', 'warn', 'log'],
+      logLevel: 'info',
       cores: 2,
     });
   });
@@ -51,6 +52,7 @@ describe('loadWorkerConfig', () => {
       {
         WORKER_HOST: '0.0.0.0',
         WORKER_PORT: '6000',
+        WORKER_METRICS_PORT: '9464',
         WORKER_MAX_QUEUE: '0',
         OCR_LANES: '3',
         OCR_INTRA_OP_THREADS: '2',
@@ -71,6 +73,7 @@ describe('loadWorkerConfig', () => {
     expect(config).toMatchObject({
       host: '0.0.0.0',
       port: 6000,
+      metricsPort: 9464,
       maxQueue: 0,
       lanes: 3,
       intraOpThreads: 2,
@@ -85,7 +88,7 @@ describe('loadWorkerConfig', () => {
       shutdownGraceMs: 0,
       cores: 8,
     });
-    expect(config.logLevels).toContain('debug');
+    expect(config.logLevel).toBe('debug');
   });
 
   it('should read numbers and levels the way the gateway does for the variables both share', () => {
@@ -98,7 +101,7 @@ describe('loadWorkerConfig', () => {
       maxInflightPixels: 40_000_000,
       maxFrameBytes: 1e6 + 64 * 1024,
     });
-    expect(config.logLevels).toEqual([]);
+    expect(config.logLevel).toBe('silent');
   });
 
   it('should size the transport frame for the largest body and its envelope', () => {
@@ -123,10 +126,24 @@ describe('loadWorkerConfig', () => {
     ['WORKER_HOST', 'evil host;'],
     ['OPTIMIZE_MODELS', 'fast'],
     ['WORKER_MAX_INFLIGHT_PIXELS', '0'],
+    ['WORKER_METRICS_PORT', '0'],
+    ['WORKER_METRICS_PORT', '5003'],
   ])('should refuse %s=%s with an error that names the variable', (variable, value) => {
     const error = failure({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable} `)).toBe(true);
+  });
+
+  it('should share the limits of the variables both apps read, and their defaults', () => {
+    expect(failure({ MAX_BODY_BYTES: String(MAX_BODY_BYTES_RANGE.max + 1) }).variable).toBe('MAX_BODY_BYTES');
+    expect(
+      loadWorkerConfig({ MAX_BODY_BYTES: String(MAX_BODY_BYTES_RANGE.max) }, 2).maxFrameBytes,
+    ).toBeGreaterThan(MAX_BODY_BYTES_RANGE.max);
+    expect(loadWorkerConfig({}, 2).maxFrameBytes).toBe(DEFAULT_MAX_BODY_BYTES + 64 * 1024);
+  });
+
+  it('should serve no metrics unless WORKER_METRICS_PORT is set', () => {
+    expect(loadWorkerConfig({}, 2).metricsPort).toBeUndefined();
   });
 
   it('should run the models as shipped when OPTIMIZE_MODELS is off', () => {

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { LogLevel } from '@nestjs/common';
+import { validateEnvironment } from '@app/config';
+import type { ProcessLogLevel } from '@app/logging';
+import { WorkerEnvironment, type OcrDevice, type WorkerLogLevel } from './worker-env.dto';
 
-export const OCR_DEVICES = ['auto', 'cpu', 'cuda'] as const;
-export type OcrDevice = (typeof OCR_DEVICES)[number];
+export { OCR_DEVICES, type OcrDevice } from './worker-env.dto';
 
 /** Model files; each unset one falls back to MODEL_DIR, then to the bundled PP-OCRv4 models. */
 export interface ModelPaths {
@@ -18,6 +19,8 @@ export interface ModelPaths {
 export interface WorkerConfig {
   host: string;
   port: number;
+  /** Where GET /metrics answers, on 127.0.0.1 only; undefined (the default): no metrics server. */
+  metricsPort?: number;
   /** Jobs allowed to wait for a lane; one more is refused at once with `worker_overloaded`. */
   maxQueue: number;
   /** Inference lanes (worker threads, one engine each); `auto` decides once the device is known. */
@@ -40,7 +43,7 @@ export interface WorkerConfig {
   maxFrameBytes: number;
   /** How long a shutdown waits for accepted jobs before failing them. */
   shutdownGraceMs: number;
-  logLevels: LogLevel[];
+  logLevel: ProcessLogLevel;
   cores: number;
 }
 
@@ -57,75 +60,24 @@ export class WorkerConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The JSON beside the image's bytes in a frame (pattern, ids, mode, deadline, declared size). */
 const FRAME_ENVELOPE_BYTES = 64 * 1024;
 
-/** The gateway's (pino) level names, and Nest's, to the Nest levels they enable. */
-const LOG_LEVELS: Record<string, LogLevel[]> = {
-  silent: [],
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+/** The worker's level names to the pino level they mean. */
+const LOG_LEVELS: Record<WorkerLogLevel, ProcessLogLevel> = {
+  silent: 'silent',
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  info: 'info',
+  log: 'info',
+  debug: 'debug',
+  trace: 'trace',
+  verbose: 'trace',
 };
 
-function raw(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-/** Plain or scientific notation ('40e6'), as the gateway reads the variables both apps share. */
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = raw(env, name);
-  if (value === undefined) {
-    return fallback;
-  }
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new WorkerConfigError(name, `must be a whole number from ${min} to ${max}`);
-  }
-  return parsed;
-}
-
-function integerOrAuto(env: Env, name: string, max: number): number | 'auto' {
-  return raw(env, name)?.toLowerCase() === 'auto' || raw(env, name) === undefined
-    ? 'auto'
-    : integer(env, name, 1, 1, max);
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const value = raw(env, name)?.toLowerCase();
-  if (value === undefined) {
-    return fallback;
-  }
-  if (['1', 'true', 'yes', 'on'].includes(value)) {
-    return true;
-  }
-  if (['0', 'false', 'no', 'off'].includes(value)) {
-    return false;
-  }
-  throw new WorkerConfigError(name, 'must be true or false');
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const value = raw(env, name)?.toLowerCase();
-  if (value === undefined) {
-    return fallback;
-  }
-  const match = allowed.find((option) => option === value);
-  if (!match) {
-    throw new WorkerConfigError(name, `must be one of ${allowed.join(', ')}`);
-  }
-  return match;
-}
-
-function existing(env: Env, name: string, kind: 'file' | 'directory'): string | undefined {
-  const value = raw(env, name);
+/** A path the operator named must exist as `kind`; the error names the variable, never the path. */
+function existing(name: string, value: string | undefined, kind: 'file' | 'directory'): string | undefined {
   if (value === undefined) {
     return undefined;
   }
@@ -137,54 +89,47 @@ function existing(env: Env, name: string, kind: 'file' | 'directory'): string | 
 }
 
 /** A directory the worker may create; anything else already at that path is an error. */
-function directory(env: Env, name: string, fallback: string): string {
-  const value = resolve(raw(env, name) ?? fallback);
-  if (existsSync(value) && !statSync(value).isDirectory()) {
+function directory(name: string, value: string): string {
+  const path = resolve(value);
+  if (existsSync(path) && !statSync(path).isDirectory()) {
     throw new WorkerConfigError(name, 'must name a directory');
   }
-  return value;
-}
-
-function host(env: Env): string {
-  const value = raw(env, 'WORKER_HOST') ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(value)) {
-    throw new WorkerConfigError('WORKER_HOST', 'must be a host name or an IP address');
-  }
-  return value;
+  return path;
 }
 
 /** Reads and checks the worker's environment once, at boot. The only reader of `process.env`. */
 export function loadWorkerConfig(env: Env = process.env, cores = availableParallelism()): WorkerConfig {
-  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 * 1024 * 1024);
-  const detLimitSideLen = integer(env, 'DET_LIMIT_SIDE_LEN', 960, 32, 4096);
-  if (detLimitSideLen % 32 !== 0) {
-    throw new WorkerConfigError('DET_LIMIT_SIDE_LEN', 'must be a multiple of 32');
+  const { vars, problems } = validateEnvironment(WorkerEnvironment, env);
+  const [problem] = problems;
+  if (problem !== undefined) {
+    throw new WorkerConfigError(problem.variable, problem.message.slice(problem.variable.length + 1));
   }
-  const logLevel = oneOf(env, 'LOG_LEVEL', Object.keys(LOG_LEVELS), 'info');
+  if (vars.WORKER_METRICS_PORT === vars.WORKER_PORT) {
+    throw new WorkerConfigError('WORKER_METRICS_PORT', 'must differ from WORKER_PORT');
+  }
   return {
-    host: host(env),
-    port: integer(env, 'WORKER_PORT', 5003, 1, 65535),
-    maxQueue: integer(env, 'WORKER_MAX_QUEUE', 64, 0, 100_000),
-    lanes: integerOrAuto(env, 'OCR_LANES', 64),
-    intraOpThreads: integerOrAuto(env, 'OCR_INTRA_OP_THREADS', 256),
-    device: oneOf(env, 'OCR_DEVICE', OCR_DEVICES, 'auto'),
+    host: vars.WORKER_HOST,
+    port: vars.WORKER_PORT,
+    metricsPort: vars.WORKER_METRICS_PORT,
+    maxQueue: vars.WORKER_MAX_QUEUE,
+    lanes: vars.OCR_LANES,
+    intraOpThreads: vars.OCR_INTRA_OP_THREADS,
+    device: vars.OCR_DEVICE,
     models: {
-      modelDir: existing(env, 'MODEL_DIR', 'directory'),
-      detModelPath: existing(env, 'DET_MODEL_PATH', 'file'),
-      recModelPath: existing(env, 'REC_MODEL_PATH', 'file'),
-      clsModelPath: existing(env, 'CLS_MODEL_PATH', 'file'),
-      dictPath: existing(env, 'DICT_PATH', 'file'),
+      modelDir: existing('MODEL_DIR', vars.MODEL_DIR, 'directory'),
+      detModelPath: existing('DET_MODEL_PATH', vars.DET_MODEL_PATH, 'file'),
+      recModelPath: existing('REC_MODEL_PATH', vars.REC_MODEL_PATH, 'file'),
+      clsModelPath: existing('CLS_MODEL_PATH', vars.CLS_MODEL_PATH, 'file'),
+      dictPath: existing('DICT_PATH', vars.DICT_PATH, 'file'),
     },
-    optimizedModelDir: boolean(env, 'OPTIMIZE_MODELS', true)
-      ? directory(env, 'MODEL_CACHE_DIR', 'data/model-cache')
-      : undefined,
-    detLimitSideLen,
-    useAngleCls: boolean(env, 'USE_ANGLE_CLS', true),
-    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
-    maxInflightPixels: integer(env, 'WORKER_MAX_INFLIGHT_PIXELS', 40_000_000, 1, 100_000_000_000),
-    maxFrameBytes: maxBodyBytes + FRAME_ENVELOPE_BYTES,
-    shutdownGraceMs: integer(env, 'WORKER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    logLevels: LOG_LEVELS[logLevel],
+    optimizedModelDir: vars.OPTIMIZE_MODELS ? directory('MODEL_CACHE_DIR', vars.MODEL_CACHE_DIR) : undefined,
+    detLimitSideLen: vars.DET_LIMIT_SIDE_LEN,
+    useAngleCls: vars.USE_ANGLE_CLS,
+    maxImagePixels: vars.MAX_IMAGE_PIXELS,
+    maxInflightPixels: vars.WORKER_MAX_INFLIGHT_PIXELS,
+    maxFrameBytes: vars.MAX_BODY_BYTES + FRAME_ENVELOPE_BYTES,
+    shutdownGraceMs: vars.WORKER_SHUTDOWN_GRACE_MS,
+    logLevel: LOG_LEVELS[vars.LOG_LEVEL],
     cores,
   };
 }

@@ -1,45 +1,40 @@
-import { WorkerLogger } from './worker-logger';
+import { Writable } from 'node:stream';
+import { createWorkerLogger } from './worker-logger';
 
-describe(WorkerLogger.name, () => {
+describe(createWorkerLogger.name, () => {
   let written: string[];
+  let stream: Writable;
 
   beforeEach(() => {
     written = [];
-    const capture = (chunk: string | Uint8Array): boolean => {
-      written.push(chunk.toString());
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
   });
 
-  afterEach(() => jest.restoreAllMocks());
-
-  it('should write one JSON line per event', () => {
-    new WorkerLogger(['log'], true).log('recognized request=req_1 lines=3', 'OcrService');
+  it('should write one JSON line per event, as the worker', () => {
+    createWorkerLogger('info', { stream }).info({ requestId: 'req_1', lines: 3 }, 'recognized');
     expect(written).toHaveLength(1);
     expect(JSON.parse(written[0])).toMatchObject({
-      level: 'log',
-      message: 'recognized request=req_1 lines=3',
-      context: 'OcrService',
+      level: 30,
+      service: 'worker',
+      requestId: 'req_1',
+      lines: 3,
+      msg: 'recognized',
     });
   });
 
   it('should log an error by its path-free message, without a stack', () => {
     const error = new Error('Load model from /srv/models/det.onnx failed');
-    new WorkerLogger(['error'], true).error(error, error.stack, 'ExceptionHandler');
+    createWorkerLogger('error', { stream }).error({ err: error }, 'failed to start');
     const output = written.join('');
-    expect(written).toHaveLength(1);
-    expect(JSON.parse(written[0])).toMatchObject({ message: 'Load model from <path> failed' });
+    expect(JSON.parse(written[0])).toMatchObject({
+      err: { type: 'Error', message: 'Load model from <path> failed' },
+    });
     expect(output).not.toContain('/srv');
     expect(output).not.toMatch(/\bat .+:\d+:\d+/);
-  });
-
-  it('should keep to the configured levels', () => {
-    const logger = new WorkerLogger(['warn'], false);
-    logger.log('not shown');
-    logger.warn('shown');
-    expect(written.join('')).not.toContain('not shown');
-    expect(written.join('')).toContain('shown');
   });
 });

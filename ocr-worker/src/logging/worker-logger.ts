@@ -1,26 +1,24 @@
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import type { DestinationStream, Logger } from 'pino';
+import { createProcessLogger, type ProcessLogLevel } from '@app/logging';
 import { describeError } from '../ocr/describe-error';
 
 /**
- * Nest's console logger with the worker's rules: one line per event (JSON lines when the output
- * is not a terminal), and an Error shown by its path-free message only, never a stack.
+ * The worker's root logger, in the installation's one format (see @app/logging). An error is
+ * written by its type and its path-free message, never a stack: the worker's errors come from
+ * its own pipeline and models, not from a client's headers.
  */
-export class WorkerLogger extends ConsoleLogger {
-  constructor(logLevels: LogLevel[], json = !process.stdout.isTTY) {
-    super({ logLevels, json, colors: !json });
-  }
-
-  protected override printMessages(
-    messages: unknown[],
-    context?: string,
-    logLevel?: LogLevel,
-    writeStreamType?: 'stdout' | 'stderr',
-  ): void {
-    const safe = messages.map((message) => (message instanceof Error ? describeError(message) : message));
-    super.printMessages(safe, context, logLevel, writeStreamType, undefined);
-  }
-
-  protected override printStackTrace(): void {
-    // Stacks name files and internals: they stay out of the worker's logs.
-  }
+export function createWorkerLogger(
+  level: ProcessLogLevel,
+  options: { sync?: boolean; stream?: DestinationStream } = {},
+): Logger {
+  return createProcessLogger({
+    service: 'worker',
+    level,
+    sync: options.sync,
+    stream: options.stream,
+    errorSerializer: (err: unknown) => ({
+      type: err instanceof Error ? err.constructor.name : typeof err,
+      message: describeError(err),
+    }),
+  });
 }

@@ -14,7 +14,6 @@ export interface LaneWorkerData {
     useAngleCls: boolean;
     maxPixels: number;
   };
-  logLevels: LogLevel[];
 }
 
 export type ToLane =

@@ -26,7 +26,6 @@ export async function startOcrScheduler(config: WorkerConfig, logger: Logger): P
         logger,
         workerData: {
           laneId: id,
-          logLevels: config.logLevels,
           engine: {
             ...config.models,
             device,
@@ -45,7 +44,14 @@ export async function startOcrScheduler(config: WorkerConfig, logger: Logger): P
   await scheduler.start();
   const health = scheduler.health();
   logger.log(
-    `${health.lanes} inference lane(s) ready on ${health.device}, ${threads} intra-op thread(s) each, model ${health.model}, queue ${health.maxQueue}`,
+    {
+      lanes: health.lanes,
+      device: health.device,
+      intraOpThreads: threads,
+      model: health.model,
+      maxQueue: health.maxQueue,
+    },
+    'inference lanes ready',
   );
   return scheduler;
 }

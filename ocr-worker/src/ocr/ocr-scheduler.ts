@@ -94,7 +94,10 @@ export class OcrScheduler {
       if (started.status === 'fulfilled') {
         this.adopt(started.value);
       } else {
-        this.options.logger.error(`An inference lane failed to start: ${describeError(started.reason)}`);
+        this.options.logger.error(
+          { reason: describeError(started.reason) },
+          'an inference lane failed to start',
+        );
         this.scheduleRespawn();
       }
     }
@@ -204,7 +207,10 @@ export class OcrScheduler {
       this.idle.splice(idleAt, 1);
     }
     if (known && crashed && !this.closed) {
-      this.options.logger.warn(`Inference lane ${lane.id} stopped unexpectedly; starting a replacement`);
+      this.options.logger.warn(
+        { lane: lane.id },
+        'inference lane stopped unexpectedly; starting a replacement',
+      );
       this.scheduleRespawn();
     }
   }
@@ -224,7 +230,10 @@ export class OcrScheduler {
         },
         (error: unknown) => {
           this.respawnFailures += 1;
-          this.options.logger.error(`A replacement inference lane failed to start: ${describeError(error)}`);
+          this.options.logger.error(
+            { reason: describeError(error) },
+            'a replacement inference lane failed to start',
+          );
           this.scheduleRespawn();
         },
       );
@@ -303,7 +312,8 @@ export class OcrScheduler {
       return;
     }
     this.options.logger.warn(
-      `request ${job.task.requestId} still running on lane ${lane.id} well past its deadline; replacing the lane`,
+      { requestId: job.task.requestId, lane: lane.id },
+      'still running well past its deadline; replacing the lane',
     );
     this.settle(job, WorkerErrors.overran());
     void lane.abort();

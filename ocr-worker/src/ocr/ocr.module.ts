@@ -1,6 +1,8 @@
 import { Logger, Module } from '@nestjs/common';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import { WorkerMetricsServer } from '../metrics/worker-metrics.server';
 import { OcrController } from './ocr.controller';
 import { OcrScheduler } from './ocr-scheduler';
 import { startOcrScheduler } from './ocr-scheduler.factory';
@@ -10,6 +12,8 @@ import { OcrService } from './ocr.service';
   controllers: [OcrController],
   providers: [
     OcrService,
+    WorkerMetrics,
+    WorkerMetricsServer,
     {
       provide: OcrScheduler,
       inject: [WORKER_CONFIG],

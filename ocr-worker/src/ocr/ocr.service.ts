@@ -3,6 +3,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import type { RecognizeResult, WorkerHealth } from '@app/contracts';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { CallerWatch } from './caller-watch';
 import { OcrScheduler } from './ocr-scheduler';
 import { parseRecognizeRequest } from './recognize-request';
@@ -16,12 +17,13 @@ export class OcrService implements BeforeApplicationShutdown {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly scheduler: OcrScheduler,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   /** `socket`: the connection the request came on; its closing cancels the job if still queued. */
   async recognize(data: unknown, socket?: Socket): Promise<RecognizeResult> {
     const receivedAt = performance.now();
-    let requestId = '-';
+    let requestId: string | undefined;
     let release: (() => void) | undefined;
     try {
       const request = parseRecognizeRequest(data);
@@ -39,12 +41,24 @@ export class OcrService implements BeforeApplicationShutdown {
         caller.signal,
       );
       const totalMs = Math.round(performance.now() - receivedAt);
-      const stages = Object.entries(output.stageMs)
-        .map(([stage, ms]) => `${stage}=${Math.round(ms)}`)
-        .join(' ');
-      this.logger.log(
-        `recognized request=${requestId} bytes=${bytes} size=${output.width}x${output.height} lines=${output.lines.length} queueMs=${Math.round(queueMs)} inferenceMs=${Math.round(output.inferenceMs)} totalMs=${totalMs} ${stages}`,
+      const stageMs = Object.fromEntries(
+        Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
       );
+      this.logger.log(
+        {
+          requestId,
+          bytes,
+          width: output.width,
+          height: output.height,
+          lines: output.lines.length,
+          queueMs: Math.round(queueMs),
+          inferenceMs: Math.round(output.inferenceMs),
+          totalMs,
+          stageMs,
+        },
+        'recognized',
+      );
+      this.metrics.recognized({ stageMs: output.stageMs, lines: output.lines.length, queueMs, totalMs });
       return {
         text: output.text,
         lines: output.lines,
@@ -58,7 +72,8 @@ export class OcrService implements BeforeApplicationShutdown {
     } catch (error) {
       const code = error instanceof WorkerError ? error.code : 'internal_error';
       const totalMs = Math.round(performance.now() - receivedAt);
-      this.logger.warn(`refused request=${requestId} code=${code} totalMs=${totalMs}`);
+      this.logger.warn({ requestId, code, totalMs }, 'refused');
+      this.metrics.refused(code);
       throw toRpcException(error);
     } finally {
       release?.();
@@ -80,7 +95,7 @@ export class OcrService implements BeforeApplicationShutdown {
   /** Runs before the TCP server closes, so accepted jobs can still answer on their sockets. */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const { queueDepth, inFlight } = this.scheduler.health();
-    this.logger.log(`shutting down (${signal ?? 'close'}): ${inFlight} running, ${queueDepth} queued`);
+    this.logger.log({ signal: signal ?? 'close', inFlight, queueDepth }, 'shutting down');
     await this.scheduler.drain(this.config.shutdownGraceMs);
   }
 }

@@ -33,7 +33,6 @@ const ECHO_LANE = `${LANE_PRELUDE}
 
 const workerData: LaneWorkerData = {
   laneId: 7,
-  logLevels: ['log'],
   engine: { device: 'cpu', intraOpThreads: 1, detLimitSideLen: 960, useAngleCls: true, maxPixels: 1_000_000 },
 };
 
@@ -62,7 +61,7 @@ describe(ThreadLane.name, () => {
   it('should start, report its engine and forward its log lines', async () => {
     const lane = await start(ECHO_LANE);
     expect(lane).toMatchObject({ id: 7, device: 'cpu', model: 'echo-v1', alive: true });
-    expect(logger.log).toHaveBeenCalledWith('lane 7: lane 7 loaded');
+    expect(logger.log).toHaveBeenCalledWith({ lane: 7 }, 'lane 7 loaded');
   });
 
   it('should transfer the image to the thread and resolve with its output', async () => {
@@ -96,7 +95,10 @@ describe(ThreadLane.name, () => {
     await expect(crash).rejects.toMatchObject({ code: 'internal_error' });
     await expect(lane.exited).resolves.toEqual({ crashed: true });
     expect(lane.alive).toBe(false);
-    expect(logger.error).toHaveBeenCalledWith('Inference lane 7 crashed: native failure');
+    expect(logger.error).toHaveBeenCalledWith(
+      { lane: 7, reason: 'native failure' },
+      'inference lane crashed',
+    );
     await expect(lane.run({ requestId: 'r', image: bytes(5), mode: 'text' })).rejects.toMatchObject({
       code: 'internal_error',
     });

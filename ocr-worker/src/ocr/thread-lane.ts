@@ -55,7 +55,7 @@ export class ThreadLane implements InferenceLane {
     });
     this.worker.on('message', (message: FromLane) => this.onMessage(message));
     this.worker.on('error', (error) => {
-      this.options.logger.error(`Inference lane ${this.id} crashed: ${describeError(error)}`);
+      this.options.logger.error({ lane: this.id, reason: describeError(error) }, 'inference lane crashed');
     });
     this.worker.on('exit', (code) => this.onExit(code));
   }
@@ -189,11 +189,6 @@ export class ThreadLane implements InferenceLane {
 
   private log(level: LogLevel, message: string): void {
     const logger = this.options.logger;
-    const line = `lane ${this.id}: ${message}`;
-    if (logger[level]) {
-      logger[level](line);
-    } else {
-      logger.log(line);
-    }
+    (logger[level] ?? logger.log).call(logger, { lane: this.id }, message);
   }
 }

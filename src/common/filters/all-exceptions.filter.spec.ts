@@ -7,6 +7,7 @@ import {
 import { IsIn, IsInt, IsString, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import type { PinoLogger } from 'nestjs-pino';
+import type { ApiMetrics } from '../../metrics/api-metrics';
 import { ApiError } from '../errors/api-error';
 import { INTERNAL_ERROR_MESSAGE } from '../errors/to-api-error';
 import { createValidationPipe } from '../pipes/validation.pipe';
@@ -77,11 +78,13 @@ function bodyParserError(status: number, type: string, extra: object = {}): Erro
 
 describe(AllExceptionsFilter.name, () => {
   let logger: { error: jest.Mock };
+  let refusal: jest.Mock;
   let filter: AllExceptionsFilter;
 
   beforeEach(() => {
     logger = { error: jest.fn() };
-    filter = new AllExceptionsFilter(logger as unknown as PinoLogger);
+    refusal = jest.fn();
+    filter = new AllExceptionsFilter(logger as unknown as PinoLogger, { refusal } as unknown as ApiMetrics);
   });
 
   function answer(exception: unknown): Answer {
@@ -98,6 +101,18 @@ describe(AllExceptionsFilter.name, () => {
     });
     expect(result.headers['Retry-After']).toBe('3');
     expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it("should count the limits' refusals by the key's tier, and none before authentication", () => {
+    const exchange = fakeExchange();
+    (exchange.req as unknown as { apiKey: { tier: string } }).apiKey = { tier: 'pro' };
+    filter.respond(new ApiError(429, 'quota_exceeded', 'Used up.'), exchange.req, exchange.res);
+    answer(new ApiError(429, 'rate_limited', 'Slow down.'));
+    answer(new ApiError(401, 'invalid_api_key', 'No.'));
+    expect(refusal.mock.calls).toEqual([
+      ['quota_exceeded', 'pro'],
+      ['rate_limited', undefined],
+    ]);
   });
 
   it("should answer Nest's unknown-route 404 with a hint instead of its raw message", () => {

@@ -1,22 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import pino, { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { pinoHttp, HttpLogger } from 'pino-http';
+import { createProcessLogger } from '@app/logging';
 import type { AppConfig } from '../../config';
 import { requestIdOf } from '../middleware/request-id.middleware';
 
-/** Never written, whoever logs a request or response object by mistake. */
-const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers["x-api-key"]',
-  'headers.cookie',
-];
-
 /** Routes whose successful answers are routine (probes, scrapes): logged at debug level only. */
-const ROUTINE_PATHS = new Set(['/health', '/metrics']);
+const ROUTINE_PATHS = new Set(['/health', '/health/live', '/metrics']);
 
 type LoggedRequest = IncomingMessage & {
   method?: string;
@@ -25,17 +15,9 @@ type LoggedRequest = IncomingMessage & {
   apiKey?: { id?: unknown };
 };
 
-/** The process's root logger: JSON lines on stdout. */
+/** The gateway's root logger: the installation's one format (see @app/logging). */
 export function createLogger(config: AppConfig): Logger {
-  return pino({
-    level: config.log.level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    base: { service: 'gateway' },
-    // No request body, query string, header or error stack is ever serialised.
-    serializers: {
-      err: (err: unknown) => ({ type: err instanceof Error ? err.constructor.name : typeof err }),
-    },
-  });
+  return createProcessLogger({ service: 'gateway', level: config.log.level });
 }
 
 function pathOf(req: LoggedRequest): string {

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IMAGE_PIXELS } from '@app/config';
+
 /** Injection token of the intake's validated `ImageInputOptions`. */
 export const IMAGE_INPUT_OPTIONS = Symbol('IMAGE_INPUT_OPTIONS');
 /** Optional token replacing the system resolver (getaddrinfo) with a `HostResolver`, for tests. */
@@ -37,8 +39,8 @@ export interface ImageInputOptionsInput {
 }
 
 export const DEFAULT_IMAGE_INPUT_OPTIONS: ImageInputOptions = {
-  maxBodyBytes: 16 * 1024 * 1024,
-  maxImagePixels: 40_000_000,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
   url: { allowHttp: false, allowedHosts: [], allowedPorts: [], timeoutMs: 10_000, maxRedirects: 3 },
 };
 

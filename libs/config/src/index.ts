@@ -1,0 +1,3 @@
+export * from './env-transforms';
+export * from './limits';
+export * from './validate-environment';
