@@ -26,10 +26,20 @@ export interface RecognizeRequest {
   deadline: number;
 }
 
+/** A word: a maximal run of non-space characters of its line. */
+export interface OcrWord {
+  text: string;
+  confidence: number;
+  /** The part of its line's box the word covers, corners in the line box's order. */
+  box: Quad;
+}
+
 export interface OcrLine {
   text: string;
   confidence: number;
   box: Quad;
+  /** The line's words in reading order; joined by single spaces they are `text`. */
+  words: OcrWord[];
 }
 
 export interface OcrTiming {

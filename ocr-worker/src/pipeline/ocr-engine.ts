@@ -1,11 +1,11 @@
-import type { OcrLine, OcrMode } from '@app/contracts';
+import type { OcrLine, OcrMode, Quad } from '@app/contracts';
 import * as ort from 'onnxruntime-node';
 import { Charset, loadCharset } from '../models/dictionary';
 import { ModelFiles, describeModels, resolveModelFiles } from '../models/model-files';
 import { optimizingPreparer } from '../models/optimized-models';
 import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/session-factory';
 import { CLS_HEIGHT, CLS_WIDTH, upsideDownSuspects } from './classify';
-import { cropTextLine } from './crop';
+import { cropSpanToQuad, cropTextLine, lineCropGeometry } from './crop';
 import { boxesFromProbabilityMap } from './db-postprocess';
 import { decodeImage } from './decode';
 import { detectText } from './detect';
@@ -166,8 +166,17 @@ export class OcrEngine {
           );
           turned += read.turned ? 1 : 0;
           if (read.text.length > 0 && read.confidence >= this.tuning.minLineConfidence) {
-            const confidence = Math.round(read.confidence * 1e4) / 1e4;
-            lines.push({ text: read.text, confidence, box: boxes[i].quad });
+            const geometry = lineCropGeometry(boxes[i].quad, REC_HEIGHT);
+            lines.push({
+              text: read.text,
+              confidence: roundConfidence(read.confidence),
+              box: boxes[i].quad,
+              words: read.words.map((w) => ({
+                text: w.text,
+                confidence: roundConfidence(w.confidence),
+                box: roundQuad(cropSpanToQuad(geometry, w.span.from, w.span.to)),
+              })),
+            });
           }
         }
       });
@@ -201,6 +210,15 @@ export class OcrEngine {
     this.closed = true;
     await Promise.all(Object.values(this.sessions).map((s: ort.InferenceSession) => s.release()));
   }
+}
+
+function roundConfidence(p: number): number {
+  return Math.round(p * 1e4) / 1e4;
+}
+
+/** Whole pixels, as line boxes have. */
+function roundQuad(quad: Quad): Quad {
+  return quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as Quad;
 }
 
 /**

@@ -159,8 +159,8 @@ function isSpaceable(text: string): boolean {
 export interface SpaceEvidence {
   /** The space class's probability at each CTC step. */
   spaceProbability: Float32Array;
-  /** The line crop the recognizer read. */
-  line: RgbImage;
+  /** The ink-free columns of the line crop the recognizer read (see blankColumns). */
+  blank: Uint8Array;
   /** Crop columns per CTC step: step t covers columns [t * stepWidth, (t + 1) * stepWidth). */
   stepWidth: number;
 }
@@ -178,8 +178,7 @@ export function inferSpaces(
   if (tokens.length < 2) {
     return [];
   }
-  const { spaceProbability, line, stepWidth } = evidence;
-  const blank = blankColumns(line, options.band);
+  const { spaceProbability, blank, stepWidth } = evidence;
   const centre = (t: CtcToken): number => Math.round(((t.start + t.end + 1) / 2) * stepWidth);
   const gaps: number[] = [];
   for (let i = 1; i < tokens.length; i++) {
