@@ -5,7 +5,7 @@ import type { RgbImage } from './decode';
 import { DecodedLine, greedyTokens, tokensToLine } from './ctc-decode';
 import { ColumnSpan, WORD_INK_BAND, wordColumns } from './word-boxes';
 import { REC_TABLES, writeChw } from './tensor';
-import { SpacingOptions, blankColumns, inferSpaces } from './word-spacing';
+import { SpacingOptions, blankColumnsOf, inferSpaces, inkMask } from './word-spacing';
 
 /** PP-OCRv3/v4 recognizers take lines 48 pixels tall. */
 export const REC_HEIGHT = 48;
@@ -50,6 +50,7 @@ export async function recognizeLine(
   const probs = output.data as Float32Array;
   const tokens = greedyTokens(probs, steps, classes, charset);
   const stepWidth = input.width / steps;
+  const ink = inkMask(line);
   let decoded: DecodedLine;
   if (charset.spaceIndex === undefined) {
     decoded = tokensToLine(tokens);
@@ -58,10 +59,10 @@ export async function recognizeLine(
     for (let t = 0; t < steps; t++) {
       spaceProbability[t] = probs[t * classes + charset.spaceIndex];
     }
-    const blank = blankColumns(line, spacing.band);
+    const blank = blankColumnsOf(ink, line, spacing.band);
     decoded = tokensToLine(tokens, inferSpaces(tokens, { spaceProbability, blank, stepWidth }, spacing));
   }
-  const spans = wordColumns(decoded.words, tokens, stepWidth, blankColumns(line, WORD_INK_BAND), line);
+  const spans = wordColumns(decoded.words, tokens, stepWidth, blankColumnsOf(ink, line, WORD_INK_BAND), line);
   return {
     text: decoded.text,
     confidence: decoded.confidence,
