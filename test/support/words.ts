@@ -21,7 +21,9 @@ const FONT = 'font-family="DejaVu Sans, sans-serif" font-size="36"';
 const WORD_GAP = 16;
 
 function svg(width: number, height: number, texts: Array<{ text: string; x: number; y: number }>): Buffer {
-  const body = texts.map((t) => `<text x="${t.x}" y="${t.y}" ${FONT}>${t.text}</text>`).join('');
+  const escaped = (text: string): string =>
+    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const body = texts.map((t) => `<text x="${t.x}" y="${t.y}" ${FONT}>${escaped(t.text)}</text>`).join('');
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${body}</svg>`,
   );
