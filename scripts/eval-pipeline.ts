@@ -10,7 +10,8 @@
  *
  * It also checks two properties of the word boxes on every image (evaluation only): every word
  * box lies inside its line's box (within a pixel: boxes are rounded), and a line's words joined
- * by single spaces are its text; it prints how many words break either.
+ * by single spaces are its text; it prints how many words break either. It also counts the
+ * quality warnings the images get (reported, never used to tune their thresholds).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -68,6 +69,7 @@ function checkWords(lines: readonly OcrLine[]): WordCheck {
 interface Sample {
   name: string;
   words: WordCheck;
+  warnings: string[];
   totalMs: number;
   /** CPU time of the process (all threads) for the image: less sensitive than wall time to other load on the machine. */
   cpuMs: number;
@@ -98,6 +100,7 @@ async function evaluateFolder(engine: OcrEngine, dir: string, outDir: string): P
       lines: result.lines.length,
       stageMs: result.stageMs,
       words: checkWords(result.lines),
+      warnings: result.warnings,
     });
     console.log(
       `${name.padEnd(24)} ${totalMs.toFixed(0).padStart(6)} ms  cpu ${cpuMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
@@ -120,6 +123,13 @@ function report(label: string, samples: Sample[]): void {
   const badJoins = samples.reduce((sum, s) => sum + s.words.badJoins, 0);
   console.log(
     `  word boxes   ${words} words, ${outside} outside their line's box, ${badJoins} line(s) whose words do not join to the text`,
+  );
+  const warned = new Map<string, number>();
+  for (const warning of samples.flatMap((s) => s.warnings)) {
+    warned.set(warning, (warned.get(warning) ?? 0) + 1);
+  }
+  console.log(
+    `  warnings     ${samples.filter((s) => s.warnings.length > 0).length} image(s) warned${[...warned].map(([w, n]) => `, ${w} ${n}`).join('')}`,
   );
   const stages = Object.keys(samples[0]?.stageMs ?? {}) as Array<keyof StageTimings>;
   const meanTotal = mean(totals);

@@ -91,7 +91,7 @@ describe('OCR result formats (real gateway, worker and Postgres)', () => {
   let key: TestKey;
   let png: Buffer;
   let truth: WordTruth[][];
-  let json: { lines: Line[]; width: number; height: number };
+  let json: { lines: Line[]; width: number; height: number; warnings: string[] };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -158,6 +158,7 @@ describe('OCR result formats (real gateway, worker and Postgres)', () => {
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     json = (await answer.json()) as typeof json;
     expect(json.lines).toHaveLength(2);
+    expect(json.warnings).toEqual([]);
     for (const line of json.lines) {
       expect(line.words.map((w) => w.text).join(' ')).toBe(line.text);
       for (const word of line.words) {

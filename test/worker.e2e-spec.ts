@@ -212,6 +212,31 @@ describe('OCR worker (real process, real models)', () => {
     }
   });
 
+  it('should warn about a blurred, a dark, a faint and a tiny page, and not about a clean one', async () => {
+    const lines = ['INVOICE 2024', 'TOTAL 12.50'];
+    const clean = await recognize(request(invoice));
+    expect(clean.warnings).toEqual([]);
+    const warningsOf = async (image: Promise<Buffer>): Promise<string[]> =>
+      (await recognize(request(await image))).warnings;
+    const page = () => sharp(svgPage(lines, 640)).removeAlpha();
+    await expect(warningsOf(page().blur(6).png().toBuffer())).resolves.toEqual(['blurry']);
+    // Paper at a tenth of white leaves paper and ink 25 levels apart: low contrast too.
+    await expect(warningsOf(page().linear(0.1, 0).png().toBuffer())).resolves.toEqual([
+      'dark',
+      'low_contrast',
+    ]);
+    await expect(warningsOf(page().linear(0.08, 120).png().toBuffer())).resolves.toEqual(['low_contrast']);
+    const tiny = await recognize(
+      request(
+        await sharp(svgPage(lines, 200, 16, 9))
+          .png()
+          .toBuffer(),
+      ),
+    );
+    expect(tiny.lines.length).toBeGreaterThan(0);
+    expect(tiny.warnings).toContain('small_text');
+  });
+
   it('should add markdown in markdown mode only', async () => {
     const plain = await recognize(request(invoice));
     expect(plain.markdown).toBeUndefined();

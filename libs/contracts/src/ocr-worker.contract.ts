@@ -48,6 +48,13 @@ export interface OcrTiming {
   inferenceMs: number;
 }
 
+/**
+ * Why an image is likely to read badly (so an app can ask for a better photo): the text is
+ * `blurry`, `small_text`, the photo `dark`, or paper and ink of `low_contrast`.
+ */
+export const QUALITY_WARNINGS = ['blurry', 'small_text', 'dark', 'low_contrast'] as const;
+export type QualityWarning = (typeof QUALITY_WARNINGS)[number];
+
 /** What the worker answers; the gateway adds `id` and `cached` to make the public result. */
 export interface RecognizeResult {
   text: string;
@@ -55,6 +62,8 @@ export interface RecognizeResult {
   markdown?: string;
   width: number;
   height: number;
+  /** Empty when nothing suggests the image reads badly. */
+  warnings: QualityWarning[];
   model: string;
   device: 'cpu' | 'cuda';
   timing: OcrTiming;

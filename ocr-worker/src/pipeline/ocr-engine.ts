@@ -1,4 +1,4 @@
-import type { OcrLine, OcrMode, Quad } from '@app/contracts';
+import type { OcrLine, OcrMode, QualityWarning, Quad } from '@app/contracts';
 import * as ort from 'onnxruntime-node';
 import { Charset, loadCharset } from '../models/dictionary';
 import { ModelFiles, describeModels, resolveModelFiles } from '../models/model-files';
@@ -7,6 +7,7 @@ import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/s
 import { CLS_HEIGHT, CLS_WIDTH, upsideDownSuspects } from './classify';
 import { cropSpanToQuad, cropTextLine, lineCropGeometry } from './crop';
 import { boxesFromProbabilityMap } from './db-postprocess';
+import { measureQuality, qualityWarnings } from './image-quality';
 import { decodeImage } from './decode';
 import { detectText } from './detect';
 import { joinText, readingOrder, toMarkdown } from './layout';
@@ -57,6 +58,7 @@ export interface StageTimings {
   classify: number;
   recognize: number;
   layout: number;
+  quality: number;
 }
 
 export interface EngineResult {
@@ -65,6 +67,7 @@ export interface EngineResult {
   markdown?: string;
   width: number;
   height: number;
+  warnings: QualityWarning[];
   stageMs: StageTimings;
 }
 
@@ -133,6 +136,7 @@ export class OcrEngine {
       classify: 0,
       recognize: 0,
       layout: 0,
+      quality: 0,
     };
     const timed = async <T>(stage: keyof StageTimings, work: () => Promise<T> | T): Promise<T> => {
       const start = performance.now();
@@ -181,6 +185,7 @@ export class OcrEngine {
         }
       });
       const upsideDown = turned * 2 > crops.length;
+      const warnings = await timed('quality', () => qualityWarnings(measureQuality(decoded, lines)));
       return await timed('layout', () => {
         const ordered = readingOrder(lines, upsideDown ? decoded : undefined);
         const result: EngineResult = {
@@ -188,6 +193,7 @@ export class OcrEngine {
           lines: ordered,
           width: decoded.width,
           height: decoded.height,
+          warnings,
           stageMs,
         };
         if (mode === 'markdown') {

@@ -20,6 +20,7 @@ function result(text: string, model = 'm1'): RecognizeResult {
     ],
     width: 10,
     height: 5,
+    warnings: [],
     model,
     device: 'cpu',
     timing: { totalMs: 1, queueMs: 0, inferenceMs: 1 },

@@ -74,9 +74,9 @@ export class ResultCache {
 
 /**
  * The shape of the results stored here. Bumped whenever a result gains or changes a field
- * (2: lines carry `words`), so an entry written by an older gateway is never served as a new one.
+ * (2: lines carry `words`; 3: results carry `warnings`), so an entry written by an older gateway is never served as a new one.
  */
-export const RESULT_SHAPE_VERSION = 2;
+export const RESULT_SHAPE_VERSION = 3;
 
 /** Hashing the parts keeps key ids and model names out of Redis key names and bounds their length. */
 function cacheKey(lineageId: string, sha256: string, mode: OcrMode, model: string): string {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Quad } from '@app/contracts';
+import { QUALITY_WARNINGS, type QualityWarning, type Quad } from '@app/contracts';
 
 const QUAD_SCHEMA = {
   type: 'array',
@@ -129,6 +129,18 @@ export class OcrResultDto {
     example: 1754,
   })
   height!: number;
+
+  @ApiProperty({
+    enum: QUALITY_WARNINGS,
+    isArray: true,
+    description:
+      'Why the image is likely to read badly, so an app can ask for a better photo (an addition to the original ' +
+      'contract; empty when nothing suggests it): `blurry` (the text is blurred for its size: the variance of the ' +
+      'Laplacian in the line boxes, relative to their contrast and height), `small_text` (median line height under ' +
+      '12 px), `dark` (the paper is darker than 40 of 255), `low_contrast` (paper and ink closer than 32 of 255).',
+    example: [],
+  })
+  warnings!: QualityWarning[];
 
   @ApiProperty({
     description: 'The models that produced the result.',

@@ -92,6 +92,7 @@ export function workerResult(overrides: Partial<RecognizeResult> = {}): Recogniz
     ],
     width: 64,
     height: 32,
+    warnings: [],
     model: 'PP-OCRv4 test',
     device: 'cpu',
     timing: { totalMs: 120, queueMs: 3, inferenceMs: 110 },

@@ -96,6 +96,7 @@ export function sampleResult(): OcrResultDto {
     ],
     width: 420,
     height: 160,
+    warnings: [],
     model: 'PP-OCRv4 <test>',
     device: 'cpu',
     cached: false,
