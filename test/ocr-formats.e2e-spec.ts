@@ -179,7 +179,7 @@ describe('OCR result formats (real gateway, worker and Postgres)', () => {
     expect(XMLValidator.validate(xhtml)).toBe(true);
     expect(xhtml).toContain('<meta name="ocr-system" content="secure-ocr-api, PP-OCR');
     expect(xhtml).toContain(
-      '<meta name="ocr-capabilities" content="ocr_page ocr_line ocrx_word ocrp_wconf"/>',
+      '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf"/>',
     );
     const elements = hocrElements(xhtml);
     expect(elements.filter((e) => e.cls === 'ocr_page').map((e) => e.title)).toEqual([

@@ -64,6 +64,18 @@ describe(renderHocr.name, () => {
       ['12.50', 'bbox 250 90 401 135; x_wconf 96'],
     ]);
     expect(lines.map(textOf)).toEqual(['Fish & "Chips" <3', 'TOTAL 12.50']);
+    // One paragraph in one content area holds them, as Tesseract nests lines.
+    expect(byClass(tree, 'ocr_par').map((p) => [p[':@']?.title, byClass([p], 'ocr_line').length])).toEqual([
+      ['bbox 10 20 401 140', 2],
+    ]);
+    expect(byClass(tree, 'ocr_carea')).toHaveLength(1);
+  });
+
+  it('should hold no empty paragraph when there are no lines', () => {
+    const empty = renderHocr({ ...sampleResult(), lines: [], text: '' });
+    expect(XMLValidator.validate(empty)).toBe(true);
+    expect(empty).not.toContain('ocr_par"');
+    expect(empty).toContain('class="ocr_page"');
   });
 });
 
