@@ -7,6 +7,11 @@
  *     [--device cpu] [--optimized CACHE_DIR] [--tuning '{"spacing":{"minGapSteps":4}}']
  *
  * With several --images folders, predictions go to PRED_DIR/<folder name>/.
+ *
+ * It also checks two properties of the word boxes on every image (evaluation only): every word
+ * box lies inside its line's box (within a pixel: boxes are rounded), and a line's words joined
+ * by single spaces are its text; it prints how many words break either. It also counts the
+ * quality warnings the images get (reported, never used to tune their thresholds).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,6 +19,7 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OcrEngine, StageTimings, TuningOverrides } from '../ocr-worker/src/pipeline/ocr-engine';
 import type { DeviceChoice } from '../ocr-worker/src/models/session-factory';
+import type { OcrLine, Point, Quad } from '../libs/contracts/src';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
 
@@ -27,8 +33,43 @@ function mean(values: number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** Whether `point` lies inside the convex `quad`, `tolerance` pixels outside its edges allowed. */
+function insideQuad([px, py]: Point, quad: Quad, tolerance: number): boolean {
+  const area = quad.reduce(
+    (sum, [ax, ay], i) => sum + ax * quad[(i + 1) % 4][1] - quad[(i + 1) % 4][0] * ay,
+    0,
+  );
+  return quad.every(([ax, ay], i) => {
+    const [bx, by] = quad[(i + 1) % 4];
+    const length = Math.hypot(bx - ax, by - ay);
+    return (
+      length === 0 ||
+      (Math.sign(area) * ((bx - ax) * (py - ay) - (by - ay) * (px - ax))) / length >= -tolerance
+    );
+  });
+}
+
+interface WordCheck {
+  words: number;
+  outside: number;
+  /** Lines whose words joined by single spaces are not their text. */
+  badJoins: number;
+}
+
+function checkWords(lines: readonly OcrLine[]): WordCheck {
+  const check: WordCheck = { words: 0, outside: 0, badJoins: 0 };
+  for (const line of lines) {
+    check.words += line.words.length;
+    check.outside += line.words.filter((w) => !w.box.every((p) => insideQuad(p, line.box, 1))).length;
+    check.badJoins += line.words.map((w) => w.text).join(' ') === line.text ? 0 : 1;
+  }
+  return check;
+}
+
 interface Sample {
   name: string;
+  words: WordCheck;
+  warnings: string[];
   totalMs: number;
   /** CPU time of the process (all threads) for the image: less sensitive than wall time to other load on the machine. */
   cpuMs: number;
@@ -52,7 +93,15 @@ async function evaluateFolder(engine: OcrEngine, dir: string, outDir: string): P
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const name = basename(file, extname(file));
     writeFileSync(join(outDir, `${name}.txt`), `${result.text}\n`);
-    samples.push({ name, totalMs, cpuMs, lines: result.lines.length, stageMs: result.stageMs });
+    samples.push({
+      name,
+      totalMs,
+      cpuMs,
+      lines: result.lines.length,
+      stageMs: result.stageMs,
+      words: checkWords(result.lines),
+      warnings: result.warnings,
+    });
     console.log(
       `${name.padEnd(24)} ${totalMs.toFixed(0).padStart(6)} ms  cpu ${cpuMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
     );
@@ -68,6 +117,19 @@ function report(label: string, samples: Sample[]): void {
   const cpu = samples.map((s) => s.cpuMs);
   console.log(
     `  cpu time     median ${median(cpu).toFixed(0)} ms, mean ${mean(cpu).toFixed(0)} ms (all threads)`,
+  );
+  const words = samples.reduce((sum, s) => sum + s.words.words, 0);
+  const outside = samples.reduce((sum, s) => sum + s.words.outside, 0);
+  const badJoins = samples.reduce((sum, s) => sum + s.words.badJoins, 0);
+  console.log(
+    `  word boxes   ${words} words, ${outside} outside their line's box, ${badJoins} line(s) whose words do not join to the text`,
+  );
+  const warned = new Map<string, number>();
+  for (const warning of samples.flatMap((s) => s.warnings)) {
+    warned.set(warning, (warned.get(warning) ?? 0) + 1);
+  }
+  console.log(
+    `  warnings     ${samples.filter((s) => s.warnings.length > 0).length} image(s) warned${[...warned].map(([w, n]) => `, ${w} ${n}`).join('')}`,
   );
   const stages = Object.keys(samples[0]?.stageMs ?? {}) as Array<keyof StageTimings>;
   const meanTotal = mean(totals);

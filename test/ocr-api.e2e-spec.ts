@@ -131,6 +131,7 @@ describe('OCR API (real gateways, worker, Postgres and Redis)', () => {
         [expect.any(Number), expect.any(Number)],
         [expect.any(Number), expect.any(Number)],
       ],
+      words: expect.arrayContaining([expect.objectContaining({ text: 'INVOICE' })]),
     });
   }
 
@@ -501,6 +502,22 @@ describe('OCR API (real gateways, worker, Postgres and Redis)', () => {
           cached: expect.anything(),
         }),
       );
+      expect(doc.components.schemas.OcrLineDto.properties).toHaveProperty('words');
+      expect(doc.components.schemas.OcrWordDto.properties).toEqual(
+        expect.objectContaining({
+          text: expect.anything(),
+          confidence: expect.anything(),
+          box: expect.anything(),
+        }),
+      );
+      expect(doc.components.schemas.OcrRequestDto.properties?.format).toMatchObject({
+        enum: ['json', 'hocr', 'alto'],
+      });
+      expect(Object.keys((single.responses['200'] as { content: object }).content).sort()).toEqual([
+        'application/alto+xml',
+        'application/json',
+        'text/vnd.hocr+html',
+      ]);
       expect(doc.paths['/api/v1/ocr/batch'].post).toBeDefined();
       expect(doc.components.schemas).toHaveProperty('OcrBatchFailureDto');
     });

@@ -16,6 +16,7 @@ import {
   type WorkerHealth,
 } from '@app/contracts';
 import { pngBomb, svgPage } from './support/ocr';
+import { boundsOf, insideQuad, iou, renderWords } from './support/words';
 import { built, ROOT } from './support/paths';
 import { freePort } from './support/processes';
 
@@ -190,6 +191,61 @@ describe('OCR worker (real process, real models)', () => {
     expect(result.timing.totalMs).toBeGreaterThanOrEqual(result.timing.inferenceMs);
     expect(result.timing.inferenceMs).toBeGreaterThan(0);
     expect(result.timing.queueMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each([
+    ['an upright page', 0],
+    ['a page turned 5 degrees', 5],
+  ])('should box every word of %s over its own ink, inside its line', async (_name, degrees) => {
+    const { png, truth } = await renderWords(
+      [
+        ['INVOICE', 'No.', '2024-117'],
+        ['TOTAL', '12.50', 'paid', 'by', 'card'],
+      ],
+      { degrees },
+    );
+    const result = await recognize(request(png));
+    expect(result.lines).toHaveLength(2);
+    for (const [i, line] of result.lines.entries()) {
+      expect(line.words.map((w) => w.text).join(' ')).toBe(line.text);
+      expect(line.words.map((w) => w.text)).toEqual(truth[i].map((w) => w.text));
+      for (const [j, word] of line.words.entries()) {
+        expect(word.confidence).toBeGreaterThan(0.5);
+        expect(word.confidence).toBeLessThanOrEqual(1);
+        expect(word.box.every((corner) => insideQuad(corner, line.box))).toBe(true);
+        const overlap = iou(boundsOf(word.box), truth[i][j].ink);
+        // Upright, a word's box is its ink to a pixel or two; turned, its box is a tilted band.
+        expect({ word: word.text, good: overlap >= (degrees === 0 ? 0.75 : 0.5) }).toEqual({
+          word: word.text,
+          good: true,
+        });
+      }
+    }
+  });
+
+  it('should warn about a blurred, a dark, a faint and a tiny page, and not about a clean one', async () => {
+    const lines = ['INVOICE 2024', 'TOTAL 12.50'];
+    const clean = await recognize(request(invoice));
+    expect(clean.warnings).toEqual([]);
+    const warningsOf = async (image: Promise<Buffer>): Promise<string[]> =>
+      (await recognize(request(await image))).warnings;
+    const page = () => sharp(svgPage(lines, 640)).removeAlpha();
+    await expect(warningsOf(page().blur(6).png().toBuffer())).resolves.toEqual(['blurry']);
+    // Paper at a tenth of white leaves paper and ink 25 levels apart: low contrast too.
+    await expect(warningsOf(page().linear(0.1, 0).png().toBuffer())).resolves.toEqual([
+      'dark',
+      'low_contrast',
+    ]);
+    await expect(warningsOf(page().linear(0.08, 120).png().toBuffer())).resolves.toEqual(['low_contrast']);
+    const tiny = await recognize(
+      request(
+        await sharp(svgPage(lines, 200, 16, 9))
+          .png()
+          .toBuffer(),
+      ),
+    );
+    expect(tiny.lines.length).toBeGreaterThan(0);
+    expect(tiny.warnings).toContain('small_text');
   });
 
   it('should add markdown in markdown mode only', async () => {

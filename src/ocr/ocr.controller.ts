@@ -18,6 +18,8 @@ import {
 import { JsonOrFormBody, ValidateBodyPipe } from './dto/ocr-body.decorator';
 import { OcrRequestDto, OcrUploadDto } from './dto/ocr-request.dto';
 import { OcrResultDto } from './dto/ocr-result.dto';
+import { DOCUMENT_CONTENT_TYPES } from './formats/ocr-format';
+import { ResultFormatInterceptor } from './formats/result-format.interceptor';
 import { imageSourceOf } from './image-source';
 import { OcrMetricsInterceptor } from './metrics/ocr-metrics.interceptor';
 import { resolveOcrMode } from './ocr-mode';
@@ -31,7 +33,7 @@ const ACCOUNTING =
   'requests, failed images and answers the client did not wait for cost nothing.';
 
 @ApiTags('ocr')
-@ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrBatchSuccessDto, OcrBatchFailureDto)
+@ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrResultDto, OcrBatchSuccessDto, OcrBatchFailureDto)
 @Controller('api/v1/ocr')
 // RateLimitHeadersInterceptor first (outermost): the quota headers then tell the state after the
 // reservations and refunds that UsageSettlementInterceptor's ledger recorded.
@@ -46,14 +48,16 @@ export class OcrController {
   @HttpCode(HttpStatus.OK)
   @Scopes('ocr')
   @ReadsBody('image', { multipart: true })
-  @UseInterceptors(ImageUploadInterceptor)
+  @UseInterceptors(ImageUploadInterceptor, ResultFormatInterceptor)
   @ApiOperation({
     operationId: 'recognize',
     summary: 'Recognise the text of one image',
     description:
       'Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a ' +
       'file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; ' +
-      '`mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`. ' +
+      '`mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`; every line ' +
+      'carries its `words` with boxes. `format: "hocr"` or `"alto"` answers the same result as an hOCR or ALTO ' +
+      'document instead of JSON. ' +
       `${ACCOUNTING} The same image sent again by the same key (or a key rotated from it) with the same mode is ` +
       'answered from cache (`cached: true`) in milliseconds.',
     requestBody: {
@@ -84,8 +88,18 @@ export class OcrController {
     },
   })
   @ApiOkResponse({
-    type: OcrResultDto,
-    description: 'The text of the image: `text`, `lines` with boxes, and `markdown` in markdown mode.',
+    description:
+      'The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; with ' +
+      '`format: "hocr"` or `"alto"`, the same result as that document.',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(OcrResultDto) } },
+      [DOCUMENT_CONTENT_TYPES.hocr.split(';')[0]]: {
+        schema: { type: 'string', description: 'hOCR 1.2 (XHTML), with `format: "hocr"`.' },
+      },
+      [DOCUMENT_CONTENT_TYPES.alto.split(';')[0]]: {
+        schema: { type: 'string', description: 'ALTO 4.4 XML, with `format: "alto"`.' },
+      },
+    },
   })
   @ApiErrorResponses(
     'validation_failed',
@@ -109,6 +123,7 @@ export class OcrController {
     @CurrentOcrCall() call: OcrCall,
     @RequestLedger() ledger: UsageLedger,
   ): Promise<OcrResultDto> {
+    // ResultFormatInterceptor renders the result in the format the body asks for.
     return this.ocr.recognize(
       key,
       imageSourceOf(body.image, file),

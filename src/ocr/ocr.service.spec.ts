@@ -56,6 +56,7 @@ describe(OcrService.name, () => {
       lines: workerResult().lines,
       width: 64,
       height: 32,
+      warnings: [],
       model: 'PP-OCRv4 test',
       device: 'cpu',
       cached: false,

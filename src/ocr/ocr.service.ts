@@ -156,6 +156,7 @@ export function publicResult(
     ...(result.markdown === undefined ? {} : { markdown: result.markdown }),
     width: result.width,
     height: result.height,
+    warnings: result.warnings,
     model: result.model,
     device: result.device,
     cached,

@@ -41,10 +41,20 @@ export interface CancelRequest {
   jobId: string;
 }
 
+/** A word: a maximal run of non-space characters of its line. */
+export interface OcrWord {
+  text: string;
+  confidence: number;
+  /** The part of its line's box the word covers, corners in the line box's order. */
+  box: Quad;
+}
+
 export interface OcrLine {
   text: string;
   confidence: number;
   box: Quad;
+  /** The line's words in reading order; joined by single spaces they are `text`. */
+  words: OcrWord[];
 }
 
 export interface OcrTiming {
@@ -53,6 +63,13 @@ export interface OcrTiming {
   inferenceMs: number;
 }
 
+/**
+ * Why an image is likely to read badly (so an app can ask for a better photo): the text is
+ * `blurry`, `small_text`, the photo `dark`, or paper and ink of `low_contrast`.
+ */
+export const QUALITY_WARNINGS = ['blurry', 'small_text', 'dark', 'low_contrast'] as const;
+export type QualityWarning = (typeof QUALITY_WARNINGS)[number];
+
 /** What the worker answers; the gateway adds `id` and `cached` to make the public result. */
 export interface RecognizeResult {
   text: string;
@@ -60,6 +77,8 @@ export interface RecognizeResult {
   markdown?: string;
   width: number;
   height: number;
+  /** Empty when nothing suggests the image reads badly. */
+  warnings: QualityWarning[];
   model: string;
   device: 'cpu' | 'cuda';
   timing: OcrTiming;

@@ -1,4 +1,4 @@
-import type { OcrLine, OcrMode } from '@app/contracts';
+import type { OcrLine, OcrMode, QualityWarning } from '@app/contracts';
 
 export type DeviceKind = 'cpu' | 'cuda';
 
@@ -16,6 +16,7 @@ export interface LaneOutput {
   markdown?: string;
   width: number;
   height: number;
+  warnings: QualityWarning[];
   stageMs: Record<string, number>;
   inferenceMs: number;
 }

@@ -30,7 +30,7 @@ class FakeLane implements InferenceLane {
 
   finish(text = 'done'): void {
     const run = this.runs.shift();
-    run?.resolve({ text, lines: [], width: 1, height: 1, stageMs: {}, inferenceMs: 5 });
+    run?.resolve({ text, lines: [], width: 1, height: 1, warnings: [], stageMs: {}, inferenceMs: 5 });
   }
 
   crash(): void {

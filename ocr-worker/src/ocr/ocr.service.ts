@@ -65,6 +65,7 @@ export class OcrService implements BeforeApplicationShutdown {
         ...(output.markdown === undefined ? {} : { markdown: output.markdown }),
         width: output.width,
         height: output.height,
+        warnings: output.warnings,
         model,
         device,
         timing: { totalMs, queueMs: Math.round(queueMs), inferenceMs: Math.round(output.inferenceMs) },

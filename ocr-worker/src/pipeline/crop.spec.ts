@@ -1,6 +1,6 @@
 import type { Quad } from '@app/contracts';
 import type { RgbImage } from './decode';
-import { cropTextLine, resizeWidth, rotate180, warpQuad } from './crop';
+import { cropSpanToQuad, cropTextLine, lineCropGeometry, resizeWidth, rotate180, warpQuad } from './crop';
 
 /** A test card: each pixel encodes its own coordinates (R = x, G = y), B = 7. */
 function card(width: number, height: number): RgbImage {
@@ -125,6 +125,69 @@ describe(cropTextLine.name, () => {
     expect(pixel(out, 0, 0)).toEqual([59, 20, 7]);
     expect(pixel(out, 159, 0)).toEqual([59, 179, 7]);
     expect(pixel(out, 0, 19)).toEqual([40, 20, 7]);
+  });
+});
+
+describe(cropSpanToQuad.name, () => {
+  const near = (quad: number[][]): number[][] =>
+    quad.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
+
+  it('should map crop columns back onto an upright line box', () => {
+    const geometry = lineCropGeometry(
+      [
+        [10, 50],
+        [210, 50],
+        [210, 74],
+        [10, 74],
+      ],
+      48,
+    );
+    expect(geometry.width).toBe(400);
+    // Crop columns [100, 300) are half the scale of the box: x from 10 + 50 to 10 + 150.
+    expect(near(cropSpanToQuad(geometry, 100, 300))).toEqual([
+      [60, 50],
+      [160, 50],
+      [160, 74],
+      [60, 74],
+    ]);
+  });
+
+  it('should follow a skewed line along its top and bottom edges', () => {
+    // A line rising 40 px over 400: a word at columns [0, w/2) covers the first half of each edge.
+    const quad: Quad = [
+      [0, 60],
+      [400, 20],
+      [400, 60],
+      [0, 100],
+    ];
+    const geometry = lineCropGeometry(quad, 48);
+    const [tl, tr, br, bl] = cropSpanToQuad(geometry, 0, geometry.width / 2);
+    expect(near([tl, bl])).toEqual([
+      [0, 60],
+      [0, 100],
+    ]);
+    expect(tr[0]).toBeCloseTo(200, 6);
+    expect(tr[1]).toBeCloseTo(40, 6);
+    expect(br[0]).toBeCloseTo(200, 6);
+    expect(br[1]).toBeCloseTo(80, 6);
+  });
+
+  it('should give the corners of a turned (vertical) line in the order of its own box', () => {
+    const quad: Quad = [
+      [40, 20],
+      [60, 20],
+      [60, 180],
+      [40, 180],
+    ];
+    const geometry = lineCropGeometry(quad, 20);
+    expect(geometry).toMatchObject({ tall: true, width: 160, height: 20 });
+    // The crop reads from the top down: its first 40 columns are the box's top quarter.
+    expect(near(cropSpanToQuad(geometry, 0, 40))).toEqual([
+      [40, 20],
+      [60, 20],
+      [60, 60],
+      [40, 60],
+    ]);
   });
 });
 

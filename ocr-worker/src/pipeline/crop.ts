@@ -1,6 +1,6 @@
 import type { Quad } from '@app/contracts';
 import type { RgbImage } from './decode';
-import { Homography, rectToQuad } from './geometry/perspective';
+import { Homography, applyHomography, rectToQuad } from './geometry/perspective';
 import { quadSideLengths } from './geometry/min-area-rect';
 
 /** PaddleOCR turns a crop 90° when it is at least this much taller than wide (a vertical line). */
@@ -71,22 +71,58 @@ export function warpQuad(image: RgbImage, quad: Quad, outWidth: number, outHeigh
   return { data: out, width: outWidth, height: outHeight };
 }
 
+/** How a line's quad becomes its crop: the quad's corners in the crop's order and the crop's size. */
+export interface LineCropGeometry {
+  /** The quad, starting from the corner that becomes the crop's top left. */
+  source: Quad;
+  width: number;
+  height: number;
+  /** True when the crop was turned 90° (a vertical line). */
+  tall: boolean;
+}
+
 /**
- * The text line inside `quad`, straightened and scaled to `targetHeight` (the recognizer's input
- * height) at its own aspect ratio. A crop at least 1.5x taller than wide is turned 90°
- * counter-clockwise first, as PaddleOCR's get_rotate_crop_image does for vertical lines.
+ * Where the text line inside `quad` goes: straightened and scaled to `targetHeight` (the
+ * recognizer's input height) at its own aspect ratio. A crop at least 1.5x taller than wide is
+ * turned 90° counter-clockwise first, as PaddleOCR's get_rotate_crop_image does for vertical lines.
  */
-export function cropTextLine(image: RgbImage, quad: Quad, targetHeight: number): RgbImage {
+export function lineCropGeometry(quad: Quad, targetHeight: number): LineCropGeometry {
   const sides = quadSideLengths(quad);
   let width = Math.max(sides.top, sides.bottom);
   let height = Math.max(sides.left, sides.right);
-  let source = quad;
-  if (height >= width * TALL_CROP_RATIO) {
-    source = [quad[1], quad[2], quad[3], quad[0]];
+  const tall = height >= width * TALL_CROP_RATIO;
+  if (tall) {
     [width, height] = [height, width];
   }
   const outWidth = Math.max(1, Math.ceil((targetHeight * width) / Math.max(height, 1)));
-  return warpQuad(image, source, outWidth, targetHeight);
+  return {
+    source: tall ? [quad[1], quad[2], quad[3], quad[0]] : quad,
+    width: outWidth,
+    height: targetHeight,
+    tall,
+  };
+}
+
+/** The text line inside `quad` as the recognizer reads it (see lineCropGeometry). */
+export function cropTextLine(image: RgbImage, quad: Quad, targetHeight: number): RgbImage {
+  const { source, width, height } = lineCropGeometry(quad, targetHeight);
+  return warpQuad(image, source, width, height);
+}
+
+/**
+ * The part of a line's quad that crop columns [from, to) show: the inverse of the crop's warp,
+ * so its corners lie on the quad's top and bottom edges. Corners come in the order of the line's
+ * own quad.
+ */
+export function cropSpanToQuad(geometry: LineCropGeometry, from: number, to: number): Quad {
+  const { source, width, height, tall } = geometry;
+  const map = rectToQuad(width, height, source);
+  const a = applyHomography(map, from, 0);
+  const b = applyHomography(map, to, 0);
+  const c = applyHomography(map, to, height);
+  const d = applyHomography(map, from, height);
+  // A turned crop starts at the quad's second corner; give the corners back in the quad's order.
+  return tall ? [d, a, b, c] : [a, b, c, d];
 }
 
 /** Turns a raster 180° (an upside-down line found by the angle classifier). */

@@ -77,6 +77,61 @@ describe(tokensToLine.name, () => {
   });
 
   it('should answer an empty line with zero confidence', () => {
-    expect(tokensToLine([])).toEqual({ text: '', confidence: 0 });
+    expect(tokensToLine([])).toEqual({ text: '', confidence: 0, words: [] });
+  });
+});
+
+describe('tokensToLine words', () => {
+  function wordsOf(path: string, spaceAfter: boolean[] = []): Array<[string, number, number]> {
+    const { probs, steps, classes } = probsOf(path);
+    const line = tokensToLine(greedyTokens(probs, steps, classes, charset), spaceAfter);
+    expect(line.words.map((w) => w.text).join(' ')).toBe(line.text);
+    return line.words.map((w) => [w.text, w.first, w.last]);
+  }
+
+  it('should split at the spaces the model predicts, keeping each word’s token range', () => {
+    expect(wordsOf('T_O__~___1_2')).toEqual([
+      ['TO', 0, 1],
+      ['12', 3, 4],
+    ]);
+  });
+
+  it('should split where the spacing decision inserts a space', () => {
+    expect(wordsOf('T_O_1_2_.', [false, true, false, false])).toEqual([
+      ['TO', 0, 1],
+      ['12.', 2, 4],
+    ]);
+  });
+
+  it('should ignore leading, trailing and repeated spaces', () => {
+    expect(wordsOf('~_T_~_~_O_~')).toEqual([
+      ['T', 1, 1],
+      ['O', 4, 4],
+    ]);
+  });
+
+  it('should give each word the mean probability of its characters', () => {
+    const { probs, steps, classes } = probsOf('T_O_~_1');
+    const tokens = greedyTokens(probs, steps, classes, charset);
+    tokens[0].probability = 0.5;
+    tokens[1].probability = 0.7;
+    tokens[3].probability = 0.9;
+    const line = tokensToLine(tokens);
+    expect(line.words.map((w) => w.confidence)).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.9, 6)]);
+  });
+
+  it('should split a word whose normalised text holds a space, sharing out its tokens', () => {
+    const tokens = ['A', '\u00a8', 'B', 'C'].map((text, i) => ({ text, start: i, end: i, probability: 0.9 }));
+    const line = tokensToLine(tokens);
+    expect(line.words.map((w) => [w.text, w.first, w.last])).toEqual([
+      ['A', 0, 0],
+      ['\u0308BC', 1, 3],
+    ]);
+    expect(line.text).toBe('A \u0308BC');
+  });
+
+  it('should treat a full-width space as a word break', () => {
+    const tokens = ['中', '\u3000', '文'].map((text, i) => ({ text, start: i, end: i, probability: 0.9 }));
+    expect(tokensToLine(tokens).words.map((w) => w.text)).toEqual(['中', '文']);
   });
 });

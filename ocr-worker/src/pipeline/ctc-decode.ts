@@ -11,9 +11,21 @@ export interface CtcToken {
   probability: number;
 }
 
+/** A word of a decoded line and the tokens it was read from. */
+export interface DecodedWord {
+  text: string;
+  /** Mean probability of its characters. */
+  confidence: number;
+  /** Indices of its first and last token. */
+  first: number;
+  last: number;
+}
+
 export interface DecodedLine {
   text: string;
   confidence: number;
+  /** Joined by single spaces, the words are `text`. */
+  words: DecodedWord[];
 }
 
 /** Greedy (best-path) CTC: argmax per step, merge repeats, drop blanks (class 0). */
@@ -52,16 +64,59 @@ export function greedyTokens(
 /**
  * Turns tokens into the line's text, with a space before token i + 1 wherever `spaceAfter[i]`
  * says so, punctuation normalised; the confidence is the mean of the characters' probabilities
- * (PaddleOCR's line score).
+ * (PaddleOCR's line score). The text is built from the words, so that the words joined by single
+ * spaces are the text whatever the normalisation does (NFKC may turn one character into several,
+ * or into a space).
  */
 export function tokensToLine(tokens: readonly CtcToken[], spaceAfter: readonly boolean[] = []): DecodedLine {
   if (tokens.length === 0) {
-    return { text: '', confidence: 0 };
+    return { text: '', confidence: 0, words: [] };
   }
-  let text = tokens[0].text;
-  for (let i = 1; i < tokens.length; i++) {
-    text += (spaceAfter[i - 1] ? ' ' : '') + tokens[i].text;
+  const words: DecodedWord[] = [];
+  const flush = (from: number, to: number): void => {
+    if (to >= from) {
+      words.push(...wordsOf(tokens, from, to));
+    }
+  };
+  let first = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].text.trim() === '') {
+      flush(first, i - 1);
+      first = i + 1;
+    } else if (spaceAfter[i]) {
+      flush(first, i);
+      first = i + 1;
+    }
   }
+  flush(first, tokens.length - 1);
   const confidence = tokens.reduce((sum, t) => sum + t.probability, 0) / tokens.length;
-  return { text: normalizeText(text), confidence };
+  return { text: words.map((w) => w.text).join(' '), confidence, words };
+}
+
+/**
+ * The words of tokens[from..to], a run without spaces: one word, unless normalising it yields a
+ * space (a compatibility character such as U+00A8); then its tokens are shared out among the
+ * pieces in proportion to their lengths.
+ */
+function wordsOf(tokens: readonly CtcToken[], from: number, to: number): DecodedWord[] {
+  const raw = tokens
+    .slice(from, to + 1)
+    .map((t) => t.text)
+    .join('');
+  const pieces = normalizeText(raw)
+    .split(' ')
+    .filter((piece) => piece.length > 0);
+  const count = to - from + 1;
+  const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  let done = 0;
+  return pieces.map((text) => {
+    const first = from + Math.min(count - 1, Math.floor((done / total) * count));
+    done += text.length;
+    const last = Math.max(first, from + Math.ceil((done / total) * count) - 1);
+    let sum = 0;
+    for (let t = first; t <= last; t++) {
+      sum += tokens[t].probability;
+    }
+    return { text, confidence: sum / (last - first + 1), first, last };
+  });
 }

@@ -9,7 +9,7 @@ function line(text: string, x: number, y: number, w: number, h = 20, tilt = 0): 
     [x + w, y + h + tilt],
     [x, y + h],
   ];
-  return { text, confidence: 0.9, box };
+  return { text, confidence: 0.9, box, words: [] };
 }
 
 describe(groupRows.name, () => {

@@ -1,12 +1,13 @@
-import type { OcrLine, OcrMode } from '@app/contracts';
+import type { OcrLine, OcrMode, QualityWarning, Quad } from '@app/contracts';
 import * as ort from 'onnxruntime-node';
 import { Charset, loadCharset } from '../models/dictionary';
 import { ModelFiles, describeModels, resolveModelFiles } from '../models/model-files';
 import { optimizingPreparer } from '../models/optimized-models';
 import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/session-factory';
 import { CLS_HEIGHT, CLS_WIDTH, upsideDownSuspects } from './classify';
-import { cropTextLine } from './crop';
+import { cropSpanToQuad, cropTextLine, lineCropGeometry } from './crop';
 import { boxesFromProbabilityMap } from './db-postprocess';
+import { measureQuality, qualityWarnings } from './image-quality';
 import { decodeImage } from './decode';
 import { detectText } from './detect';
 import { joinText, readingOrder, toMarkdown } from './layout';
@@ -57,6 +58,7 @@ export interface StageTimings {
   classify: number;
   recognize: number;
   layout: number;
+  quality: number;
 }
 
 export interface EngineResult {
@@ -65,6 +67,7 @@ export interface EngineResult {
   markdown?: string;
   width: number;
   height: number;
+  warnings: QualityWarning[];
   stageMs: StageTimings;
 }
 
@@ -133,6 +136,7 @@ export class OcrEngine {
       classify: 0,
       recognize: 0,
       layout: 0,
+      quality: 0,
     };
     const timed = async <T>(stage: keyof StageTimings, work: () => Promise<T> | T): Promise<T> => {
       const start = performance.now();
@@ -166,12 +170,22 @@ export class OcrEngine {
           );
           turned += read.turned ? 1 : 0;
           if (read.text.length > 0 && read.confidence >= this.tuning.minLineConfidence) {
-            const confidence = Math.round(read.confidence * 1e4) / 1e4;
-            lines.push({ text: read.text, confidence, box: boxes[i].quad });
+            const geometry = lineCropGeometry(boxes[i].quad, REC_HEIGHT);
+            lines.push({
+              text: read.text,
+              confidence: roundConfidence(read.confidence),
+              box: boxes[i].quad,
+              words: read.words.map((w) => ({
+                text: w.text,
+                confidence: roundConfidence(w.confidence),
+                box: roundQuad(cropSpanToQuad(geometry, w.span.from, w.span.to)),
+              })),
+            });
           }
         }
       });
       const upsideDown = turned * 2 > crops.length;
+      const warnings = await timed('quality', () => qualityWarnings(measureQuality(decoded, lines)));
       return await timed('layout', () => {
         const ordered = readingOrder(lines, upsideDown ? decoded : undefined);
         const result: EngineResult = {
@@ -179,6 +193,7 @@ export class OcrEngine {
           lines: ordered,
           width: decoded.width,
           height: decoded.height,
+          warnings,
           stageMs,
         };
         if (mode === 'markdown') {
@@ -201,6 +216,15 @@ export class OcrEngine {
     this.closed = true;
     await Promise.all(Object.values(this.sessions).map((s: ort.InferenceSession) => s.release()));
   }
+}
+
+function roundConfidence(p: number): number {
+  return Math.round(p * 1e4) / 1e4;
+}
+
+/** Whole pixels, as line boxes have. */
+function roundQuad(quad: Quad): Quad {
+  return quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as Quad;
 }
 
 /**

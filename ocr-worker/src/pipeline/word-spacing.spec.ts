@@ -48,7 +48,8 @@ function spaced(glyphs: Glyph[], spaceAfter: number[], p: number, extra?: (img: 
   for (const i of spaceAfter) {
     spaceProbability.fill(p, tokens[i].end + 1, tokens[i + 1].start);
   }
-  const flags = inferSpaces(tokens, { spaceProbability, line, stepWidth: STEP });
+  const blank = blankColumns(line, SPACING_DEFAULTS.band);
+  const flags = inferSpaces(tokens, { spaceProbability, blank, stepWidth: STEP });
   return tokens.map((t, i) => (i > 0 && flags[i - 1] ? ' ' : '') + t.text).join('');
 }
 
@@ -90,7 +91,11 @@ describe(inferSpaces.name, () => {
 
   it('should answer nothing for fewer than two tokens', () => {
     const { line, tokens } = lineOf([[8, 20, 'A']]);
-    const evidence = { spaceProbability: new Float32Array(5), line, stepWidth: STEP };
+    const evidence = {
+      spaceProbability: new Float32Array(5),
+      blank: blankColumns(line, SPACING_DEFAULTS.band),
+      stepWidth: STEP,
+    };
     expect(inferSpaces(tokens, evidence, SPACING_DEFAULTS)).toEqual([]);
   });
 });

@@ -44,14 +44,11 @@ const RULE_RUN = 1.5;
 const MIN_CONTRAST = 40;
 
 /**
- * Which columns of a line crop are free of ink (1) or not (0), judged within a band of its rows.
- * Ink is what Otsu's threshold separates from the paper; underlines and box rules are erased first,
- * and one stray dark pixel (scan noise) does not make a column ink. A crop without contrast has no
- * blank column: it offers no evidence.
+ * The ink of a line crop (1 per ink pixel): what Otsu's threshold separates from the paper, with
+ * underlines and box rules erased. Undefined for a crop without contrast: it offers no evidence.
  */
-export function blankColumns(line: RgbImage, [bandFrom, bandTo]: readonly [number, number]): Uint8Array {
+export function inkMask(line: RgbImage): Uint8Array | undefined {
   const { data, width, height } = line;
-  const blank = new Uint8Array(width);
   const grey = new Uint8Array(width * height);
   const histogram = new Uint32Array(256);
   for (let i = 0; i < grey.length; i++) {
@@ -61,13 +58,30 @@ export function blankColumns(line: RgbImage, [bandFrom, bandTo]: readonly [numbe
   }
   const threshold = otsuThreshold(histogram, grey.length);
   if (threshold === undefined) {
-    return blank;
+    return undefined;
   }
   const ink = new Uint8Array(grey.length);
   for (let i = 0; i < grey.length; i++) {
     ink[i] = grey[i] <= threshold ? 1 : 0;
   }
   eraseRules(ink, width, height, RULE_RUN * height);
+  return ink;
+}
+
+/**
+ * Which columns of a line crop are free of ink (1) or not (0), judged within a band of its rows
+ * (fractions of its height), from its `inkMask`. One stray dark pixel (scan noise) does not make a
+ * column ink. A crop without contrast has no blank column.
+ */
+export function blankColumnsOf(
+  ink: Uint8Array | undefined,
+  { width, height }: { width: number; height: number },
+  [bandFrom, bandTo]: readonly [number, number],
+): Uint8Array {
+  const blank = new Uint8Array(width);
+  if (ink === undefined) {
+    return blank;
+  }
   const y0 = Math.floor(height * bandFrom);
   const y1 = Math.max(y0 + 1, Math.ceil(height * bandTo));
   for (let x = 0; x < width; x++) {
@@ -78,6 +92,11 @@ export function blankColumns(line: RgbImage, [bandFrom, bandTo]: readonly [numbe
     blank[x] = count <= 1 ? 1 : 0;
   }
   return blank;
+}
+
+/** blankColumnsOf the crop's own ink mask. */
+export function blankColumns(line: RgbImage, band: readonly [number, number]): Uint8Array {
+  return blankColumnsOf(inkMask(line), line, band);
 }
 
 /** Clears every horizontal run of ink at least `minRun` pixels long, row by row. */
@@ -159,8 +178,8 @@ function isSpaceable(text: string): boolean {
 export interface SpaceEvidence {
   /** The space class's probability at each CTC step. */
   spaceProbability: Float32Array;
-  /** The line crop the recognizer read. */
-  line: RgbImage;
+  /** The ink-free columns of the line crop the recognizer read (see blankColumns). */
+  blank: Uint8Array;
   /** Crop columns per CTC step: step t covers columns [t * stepWidth, (t + 1) * stepWidth). */
   stepWidth: number;
 }
@@ -178,8 +197,7 @@ export function inferSpaces(
   if (tokens.length < 2) {
     return [];
   }
-  const { spaceProbability, line, stepWidth } = evidence;
-  const blank = blankColumns(line, options.band);
+  const { spaceProbability, blank, stepWidth } = evidence;
   const centre = (t: CtcToken): number => Math.round(((t.start + t.end + 1) / 2) * stepWidth);
   const gaps: number[] = [];
   for (let i = 1; i < tokens.length; i++) {

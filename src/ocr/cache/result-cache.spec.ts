@@ -1,12 +1,26 @@
+import { createHash } from 'node:crypto';
 import type { RecognizeResult } from '@app/contracts';
 import { ResultCache, SharedResultStore } from './result-cache';
 
 function result(text: string, model = 'm1'): RecognizeResult {
   return {
     text,
-    lines: [{ text, confidence: 0.9, box: [[0, 0], [10, 0], [10, 5], [0, 5]] }],
+    lines: [
+      {
+        text,
+        confidence: 0.9,
+        box: [
+          [0, 0],
+          [10, 0],
+          [10, 5],
+          [0, 5],
+        ],
+        words: [],
+      },
+    ],
     width: 10,
     height: 5,
+    warnings: [],
     model,
     device: 'cpu',
     timing: { totalMs: 1, queueMs: 0, inferenceMs: 1 },
@@ -70,5 +84,20 @@ describe(ResultCache.name, () => {
     const other = new ResultCache({ maxBytes: 1 << 20, ttlMs }, store);
     expect((await other.get('lin', 'sha', 'lines', 'm1'))?.text).toBe('shared');
     expect([...store.map.keys()].join()).not.toContain('lin');
+  });
+
+  it('should not serve an entry an older gateway stored before results carried words', async () => {
+    const store = new MapStore();
+    const old = {
+      ...result('old'),
+      lines: [{ text: 'old', confidence: 0.9, box: result('old').lines[0].box }],
+    };
+    // The key as a gateway before RESULT_SHAPE_VERSION wrote it.
+    const digest = createHash('sha256').update('lin\0text\0m1\0sha').digest('base64url');
+    await store.set(`ocr:result:${digest}`, JSON.stringify(old));
+    const cache = new ResultCache({ maxBytes: 1 << 20, ttlMs }, store);
+    expect(await cache.get('lin', 'sha', 'text', 'm1')).toBeUndefined();
+    await cache.set('lin', 'sha', 'text', result('new'));
+    expect((await cache.get('lin', 'sha', 'text', 'm1'))?.lines[0].words).toEqual([]);
   });
 });

@@ -41,7 +41,12 @@ export class ResultCache {
     return this.memory !== undefined;
   }
 
-  async get(lineageId: string, sha256: string, mode: OcrMode, model: string): Promise<RecognizeResult | undefined> {
+  async get(
+    lineageId: string,
+    sha256: string,
+    mode: OcrMode,
+    model: string,
+  ): Promise<RecognizeResult | undefined> {
     if (!this.memory) {
       return undefined;
     }
@@ -67,8 +72,16 @@ export class ResultCache {
   }
 }
 
+/**
+ * The shape of the results stored here. Bumped whenever a result gains or changes a field
+ * (2: lines carry `words`; 3: results carry `warnings`), so an entry written by an older gateway is never served as a new one.
+ */
+export const RESULT_SHAPE_VERSION = 3;
+
 /** Hashing the parts keeps key ids and model names out of Redis key names and bounds their length. */
 function cacheKey(lineageId: string, sha256: string, mode: OcrMode, model: string): string {
-  const digest = createHash('sha256').update(`${lineageId}\0${mode}\0${model}\0${sha256}`).digest('base64url');
+  const digest = createHash('sha256')
+    .update(`${RESULT_SHAPE_VERSION}\0${lineageId}\0${mode}\0${model}\0${sha256}`)
+    .digest('base64url');
   return `ocr:result:${digest}`;
 }

@@ -61,6 +61,19 @@ export class OcrBatchRequestDto {
   @IsOptional()
   @IsIn(OCR_MODES)
   mode?: OcrMode;
+
+  @ApiPropertyOptional({
+    enum: ['json'],
+    default: 'json',
+    description:
+      'A batch answers in JSON only; `hocr` and `alto` are refused (400 validation_failed): ask ' +
+      '`POST /api/v1/ocr` for them one image at a time, as each is a document of its own.',
+  })
+  @IsOptional()
+  @IsIn(['json'], {
+    message: 'format must be json: a batch answers in JSON only; ask POST /api/v1/ocr for hocr or alto',
+  })
+  format?: 'json';
 }
 
 export class OcrItemErrorDto {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { OCR_FORMATS, type OcrFormat } from '../formats/ocr-format';
 import { OCR_MODES, type OcrMode } from '../ocr-mode';
 
 export const MAX_PROMPT_LENGTH = 2000;
@@ -11,6 +12,14 @@ const MODE_DESCRIPTION =
 const PROMPT_DESCRIPTION =
   'For clients of DeepSeek-OCR-style servers: used only when `mode` is absent. A prompt that mentions ' +
   'markdown selects `markdown`, any other prompt selects `text`. It is not passed to the model.';
+
+const FORMAT_DESCRIPTION =
+  'How to answer (an addition to the original contract). `json` (default): the result below. `hocr`: the same ' +
+  'result as an hOCR 1.2 document (`text/vnd.hocr+html`: `ocr_page`, `ocr_line`, `ocrx_word` with `bbox` and ' +
+  '`x_wconf`). `alto`: ALTO 4.4 XML (`application/alto+xml`: Page, PrintSpace, TextBlock, TextLine, String with ' +
+  'HPOS, VPOS, WIDTH, HEIGHT, WC and CONTENT, SP between words). Positions are in pixels of the image as sent; ' +
+  'both formats know only upright rectangles, so a tilted box becomes the rectangle around it. Errors are ' +
+  'always JSON. A cached result is rendered in any format (the cache keeps the JSON).';
 
 /**
  * `POST /api/v1/ocr` as JSON, and the text fields of the multipart form. `image` is optional here
@@ -41,6 +50,11 @@ export class OcrRequestDto {
   @IsString()
   @MaxLength(MAX_PROMPT_LENGTH)
   prompt?: string;
+
+  @ApiPropertyOptional({ enum: OCR_FORMATS, default: 'json', description: FORMAT_DESCRIPTION })
+  @IsOptional()
+  @IsIn(OCR_FORMATS)
+  format?: OcrFormat;
 }
 
 /** The multipart form of `POST /api/v1/ocr`, for the OpenAPI document only (multer reads the file). */
@@ -57,4 +71,7 @@ export class OcrUploadDto {
 
   @ApiPropertyOptional({ maxLength: MAX_PROMPT_LENGTH, description: PROMPT_DESCRIPTION })
   prompt?: string;
+
+  @ApiPropertyOptional({ enum: OCR_FORMATS, default: 'json', description: FORMAT_DESCRIPTION })
+  format?: OcrFormat;
 }

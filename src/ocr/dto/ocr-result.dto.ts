@@ -1,5 +1,39 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Quad } from '@app/contracts';
+import { QUALITY_WARNINGS, type QualityWarning, type Quad } from '@app/contracts';
+
+const QUAD_SCHEMA = {
+  type: 'array',
+  minItems: 4,
+  maxItems: 4,
+  items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number' } },
+} as const;
+
+export class OcrWordDto {
+  @ApiProperty({ example: 'TOTAL', description: 'A maximal run of non-space characters of its line.' })
+  text!: string;
+
+  @ApiProperty({
+    minimum: 0,
+    maximum: 1,
+    example: 0.98,
+    description: 'Mean character confidence of the word.',
+  })
+  confidence!: number;
+
+  @ApiProperty({
+    ...QUAD_SCHEMA,
+    description:
+      'The part of its line’s box the word covers: four corners in the same order and pixel coordinates as the ' +
+      'line’s `box`, on the line box’s top and bottom edges (from the recognizer’s character alignment).',
+    example: [
+      [40, 1630],
+      [180, 1630],
+      [180, 1672],
+      [40, 1672],
+    ],
+  })
+  box!: Quad;
+}
 
 export class OcrLineDto {
   @ApiProperty({ example: 'TOTAL 12.50' })
@@ -16,10 +50,7 @@ export class OcrLineDto {
   @ApiProperty({
     description:
       'Four corners (clockwise from top left) in pixels of the image as sent, after its EXIF orientation is applied.',
-    type: 'array',
-    minItems: 4,
-    maxItems: 4,
-    items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number' } },
+    ...QUAD_SCHEMA,
     example: [
       [40, 1630],
       [420, 1630],
@@ -28,6 +59,14 @@ export class OcrLineDto {
     ],
   })
   box!: Quad;
+
+  @ApiProperty({
+    type: [OcrWordDto],
+    description:
+      'The line’s words in reading order. Joined by single spaces they are the line’s `text`. An addition to ' +
+      'the original contract.',
+  })
+  words!: OcrWordDto[];
 }
 
 export class OcrTimingDto {
@@ -90,6 +129,18 @@ export class OcrResultDto {
     example: 1754,
   })
   height!: number;
+
+  @ApiProperty({
+    enum: QUALITY_WARNINGS,
+    isArray: true,
+    description:
+      'Why the image is likely to read badly, so an app can ask for a better photo (an addition to the original ' +
+      'contract; empty when nothing suggests it): `blurry` (the text is blurred for its size: the variance of the ' +
+      'Laplacian in the line boxes, relative to their contrast and height), `small_text` (median line height under ' +
+      '12 px), `dark` (the paper is darker than 40 of 255), `low_contrast` (paper and ink closer than 32 of 255).',
+    example: [],
+  })
+  warnings!: QualityWarning[];
 
   @ApiProperty({
     description: 'The models that produced the result.',

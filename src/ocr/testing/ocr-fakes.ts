@@ -68,10 +68,33 @@ export function workerResult(overrides: Partial<RecognizeResult> = {}): Recogniz
           [30, 10],
           [1, 10],
         ],
+        words: [
+          {
+            text: 'TOTAL',
+            confidence: 0.98,
+            box: [
+              [1, 2],
+              [18, 2],
+              [18, 10],
+              [1, 10],
+            ],
+          },
+          {
+            text: '12.50',
+            confidence: 0.96,
+            box: [
+              [21, 2],
+              [30, 2],
+              [30, 10],
+              [21, 10],
+            ],
+          },
+        ],
       },
     ],
     width: 64,
     height: 32,
+    warnings: [],
     model: 'PP-OCRv4 test',
     device: 'cpu',
     timing: { totalMs: 120, queueMs: 3, inferenceMs: 110 },

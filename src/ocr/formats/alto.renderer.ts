@@ -1,0 +1,70 @@
+import type { OcrResultDto } from '../dto/ocr-result.dto';
+import { PixelBox, pixelBox, unionBox } from './pixel-box';
+import { escapeXml } from './xml-text';
+
+export const ALTO_NAMESPACE = 'http://www.loc.gov/standards/alto/ns-v4#';
+const ALTO_SCHEMA_LOCATION = 'http://www.loc.gov/alto/v4/alto-4-4.xsd';
+
+function position(box: PixelBox): string {
+  return `HPOS="${box.x0}" VPOS="${box.y0}" WIDTH="${box.x1 - box.x0}" HEIGHT="${box.y1 - box.y0}"`;
+}
+
+/**
+ * The result as ALTO 4.4 XML, in pixels: one Page and PrintSpace the size of the image, one
+ * TextBlock around all lines (the result has no blocks of its own), a TextLine per line in
+ * reading order, a String per word (WC its confidence, 0 to 1, CONTENT its text) and an SP for the
+ * gap between neighbouring words. ALTO positions are upright rectangles: those of tilted lines
+ * and words are the rectangles around their quads.
+ */
+export function renderAlto(result: OcrResultDto): string {
+  const page = { width: result.width, height: result.height };
+  const lineBoxes = result.lines.map((line) => pixelBox(line.box, page));
+  const lines = result.lines.map((line, i) => {
+    const parts: string[] = [];
+    let previous: PixelBox | undefined;
+    for (const [j, word] of line.words.entries()) {
+      const box = pixelBox(word.box, page);
+      if (previous) {
+        const gap = Math.max(0, box.x0 - previous.x1);
+        parts.push(`<SP HPOS="${Math.min(previous.x1, box.x0)}" VPOS="${previous.y0}" WIDTH="${gap}"/>`);
+      }
+      parts.push(
+        `<String ID="string_${i + 1}_${j + 1}" ${position(box)} WC="${word.confidence}" CONTENT="${escapeXml(word.text)}"/>`,
+      );
+      previous = box;
+    }
+    return `          <TextLine ID="line_${i + 1}" ${position(lineBoxes[i])}>${parts.join('')}</TextLine>`;
+  });
+  const block =
+    lines.length === 0
+      ? []
+      : [
+          `        <TextBlock ID="block_1" ${position(unionBox(lineBoxes))}>`,
+          ...lines,
+          '        </TextBlock>',
+        ];
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<alto xmlns="${ALTO_NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${ALTO_NAMESPACE} ${ALTO_SCHEMA_LOCATION}">`,
+    '  <Description>',
+    '    <MeasurementUnit>pixel</MeasurementUnit>',
+    '    <OCRProcessing ID="ocr_1">',
+    '      <ocrProcessingStep>',
+    '        <processingSoftware>',
+    '          <softwareName>secure-ocr-api</softwareName>',
+    `          <softwareVersion>${escapeXml(result.model)}</softwareVersion>`,
+    '        </processingSoftware>',
+    '      </ocrProcessingStep>',
+    '    </OCRProcessing>',
+    '  </Description>',
+    '  <Layout>',
+    `    <Page ID="page_1" PHYSICAL_IMG_NR="1" WIDTH="${page.width}" HEIGHT="${page.height}">`,
+    `      <PrintSpace HPOS="0" VPOS="0" WIDTH="${page.width}" HEIGHT="${page.height}">`,
+    ...block,
+    '      </PrintSpace>',
+    '    </Page>',
+    '  </Layout>',
+    '</alto>',
+    '',
+  ].join('\n');
+}
