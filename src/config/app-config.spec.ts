@@ -1,4 +1,4 @@
-import { AppConfig, ConfigError, loadConfig } from './app-config';
+import { AppConfig, ConfigError, loadConfig, parseWorkerUrls } from './app-config';
 import { DEFAULT_TIERS } from './tiers';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
@@ -38,6 +38,7 @@ describe(AppConfig.name, () => {
     expect(config.worker).toEqual({
       host: '127.0.0.1',
       port: 5003,
+      endpoints: [{ host: '127.0.0.1', port: 5003 }],
       maxQueue: 64,
       healthTimeoutMs: 1500,
       connectTimeoutMs: 500,
@@ -117,9 +118,9 @@ describe(AppConfig.name, () => {
   });
 
   it('should refuse a client-side query timeout shorter than the statement timeout', () => {
-    expect(
-      problemsOf({ DATABASE_STATEMENT_TIMEOUT_MS: '2000', DATABASE_QUERY_TIMEOUT_MS: '1000' }),
-    ).toEqual(['DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS']);
+    expect(problemsOf({ DATABASE_STATEMENT_TIMEOUT_MS: '2000', DATABASE_QUERY_TIMEOUT_MS: '1000' })).toEqual([
+      'DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS',
+    ]);
   });
 
   it('should make the usage lease the OCR deadline plus its grace', () => {
@@ -214,4 +215,21 @@ describe(AppConfig.name, () => {
       (config.http as { port: number }).port = 1;
     }).toThrow(TypeError);
   });
+});
+
+describe('parseWorkerUrls', () => {
+  it('should read host:port lists, with or without tcp://, IPv6 in brackets', () => {
+    expect(parseWorkerUrls('10.0.0.7:5003, tcp://ocr-2.internal:5004,[::1]:5005')).toEqual([
+      { host: '10.0.0.7', port: 5003 },
+      { host: 'ocr-2.internal', port: 5004 },
+      { host: '::1', port: 5005 },
+    ]);
+  });
+
+  it.each(['', '10.0.0.7', 'http://10.0.0.7:5003', '10.0.0.7:70000', 'a:1,b'])(
+    'should refuse %p',
+    (value) => {
+      expect(parseWorkerUrls(value)).toEqual([]);
+    },
+  );
 });

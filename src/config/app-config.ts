@@ -39,6 +39,8 @@ export class AppConfig {
   readonly worker!: {
     readonly host: string;
     readonly port: number;
+    /** The workers this gateway spreads calls over: WORKER_URLS, else WORKER_HOST:WORKER_PORT. */
+    readonly endpoints: ReadonlyArray<{ readonly host: string; readonly port: number }>;
     readonly maxQueue: number;
     readonly healthTimeoutMs: number;
     readonly connectTimeoutMs: number;
@@ -123,6 +125,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (vars.DATABASE_QUERY_TIMEOUT_MS < vars.DATABASE_STATEMENT_TIMEOUT_MS) {
     problems.push('DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS');
   }
+  const endpoints =
+    vars.WORKER_URLS === undefined
+      ? [{ host: vars.WORKER_HOST, port: vars.WORKER_PORT }]
+      : parseWorkerUrls(vars.WORKER_URLS);
+  if (endpoints.length === 0) {
+    problems.push(
+      'WORKER_URLS must be a comma-separated list of host:port, such as 127.0.0.1:5003,10.0.0.7:5003',
+    );
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -154,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     worker: {
       host: vars.WORKER_HOST,
       port: vars.WORKER_PORT,
+      endpoints,
       maxQueue: vars.WORKER_MAX_QUEUE,
       healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
       connectTimeoutMs: vars.WORKER_CONNECT_TIMEOUT_MS,
@@ -270,4 +282,18 @@ function deepFreeze<T extends object>(value: T): T {
     }
   }
   return Object.freeze(value);
+}
+
+/** `host:port` entries (optionally `tcp://`, IPv6 in brackets); an empty list when any is malformed. */
+export function parseWorkerUrls(value: string): Array<{ host: string; port: number }> {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  const parsed = entries.map((entry) => {
+    const match = /^(?:tcp:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = match ? Number(match[2]) : 0;
+    return match && port >= 1 && port <= 65535 ? { host: match[1].replace(/^\[|\]$/g, ''), port } : undefined;
+  });
+  return parsed.every((endpoint) => endpoint !== undefined) ? parsed : [];
 }

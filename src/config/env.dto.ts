@@ -73,6 +73,14 @@ export class EnvironmentVariables {
   @IsString()
   WORKER_HOST = '127.0.0.1';
 
+  /**
+   * Several workers: `host:port` (or `tcp://host:port`, `[v6]:port`) separated by commas; when set,
+   * WORKER_HOST and WORKER_PORT are not used by the gateway.
+   */
+  @IsOptional()
+  @IsString()
+  WORKER_URLS?: string;
+
   @Transform(toNumber)
   @IsInt()
   @Min(1)

@@ -1,5 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+export class WorkerCountDto {
+  @ApiProperty({ example: 2 })
+  inService!: number;
+
+  @ApiProperty({ example: 2 })
+  configured!: number;
+}
+
 export class HealthCheckDto {
   @ApiProperty({ enum: ['up', 'down'], example: 'up' })
   status!: 'up' | 'down';
@@ -27,6 +35,13 @@ export class HealthCheckDto {
 
   @ApiPropertyOptional({ description: 'worker: the queue bound', example: 64 })
   maxQueue?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'worker: of the workers configured (WORKER_URLS), how many serve; lanes and queues above are their sums',
+    example: { inService: 2, configured: 2 },
+  })
+  workers?: WorkerCountDto;
 }
 
 export class HealthChecksDto {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
-import { WorkerLink } from '../ocr-worker-client/worker-link';
+import type { WorkerHealth } from '@app/contracts';
+import { WorkerPool } from '../ocr-worker-client/worker-pool';
 import { HealthCheckDto, HealthDto } from './health.dto';
 
 /** Checks run in parallel, each bounded by HEALTH_TIMEOUT_MS, so /health answers within it. */
@@ -9,7 +10,7 @@ import { HealthCheckDto, HealthDto } from './health.dto';
 export class HealthService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly worker: WorkerLink,
+    private readonly workers: WorkerPool,
     private readonly config: AppConfig,
   ) {}
 
@@ -38,31 +39,49 @@ export class HealthService {
     }
   }
 
+  /**
+   * Up while at least one worker is in service: each in-service worker is asked afresh, the answers
+   * summed (lanes, queue, in flight); `workers` says how many of the configured ones serve.
+   */
   private async checkWorker(): Promise<HealthCheckDto> {
     const limit = this.config.worker.healthTimeoutMs;
-    if (!this.worker.inService) {
-      return { status: 'down', message: 'The OCR worker is out of service: it left health probes unanswered.' };
-    }
-    try {
-      const health = await this.worker.ask();
+    const configured = this.workers.links.length;
+    const serving = this.workers.inService;
+    if (serving.length === 0) {
       return {
-        status: 'up',
-        device: health.device,
-        model: health.model,
-        lanes: health.lanes,
-        queueDepth: health.queueDepth,
-        inFlight: health.inFlight,
-        maxQueue: health.maxQueue,
+        status: 'down',
+        message: `No OCR worker is in service (${configured} configured): they leave health probes unanswered or refuse connections.`,
+        workers: { inService: 0, configured },
       };
-    } catch (error) {
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    }
+    const answers = await Promise.allSettled(serving.map((link) => link.ask()));
+    const healthy = answers
+      .filter((answer): answer is PromiseFulfilledResult<WorkerHealth> => answer.status === 'fulfilled')
+      .map((answer) => answer.value);
+    if (healthy.length === 0) {
+      const timedOut = answers.some(
+        (answer) => answer.status === 'rejected' && (answer.reason as Error)?.name === 'TimeoutError',
+      );
       return {
         status: 'down',
         message: timedOut
           ? `The OCR worker did not answer within ${limit} ms.`
           : 'The OCR worker is unreachable.',
+        workers: { inService: 0, configured },
       };
     }
+    const sum = (pick: (health: WorkerHealth) => number): number =>
+      healthy.reduce((total, h) => total + pick(h), 0);
+    return {
+      status: 'up',
+      device: healthy[0].device,
+      model: healthy[0].model,
+      lanes: sum((h) => h.lanes),
+      queueDepth: sum((h) => h.queueDepth),
+      inFlight: sum((h) => h.inFlight),
+      maxQueue: sum((h) => h.maxQueue),
+      workers: { inService: healthy.length, configured },
+    };
   }
 }
 

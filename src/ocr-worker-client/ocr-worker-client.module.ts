@@ -1,15 +1,15 @@
 import { Global, Module } from '@nestjs/common';
 import { framedSocket } from '@app/contracts';
 import { AppConfig } from '../config';
-import { WORKER_CHANNEL_FACTORY, WorkerLink, type WorkerChannelFactory } from './worker-link';
+import { WORKER_CHANNEL_FACTORY, WorkerPool, type WorkerChannelFactory } from './worker-pool';
 import { WorkerTcpClient } from './worker-tcp.client';
 
 /** The JSON beside the image's bytes in a frame, and the largest answer (a dense page's lines). */
 const FRAME_ROOM_BYTES = 8 * 1024 * 1024;
 
 /**
- * The gateway's link to the OCR worker: its connections and state (WorkerLink), used by /health
- * and by OcrWorkerClient (provided by the OCR feature beside its metrics).
+ * The gateway's links to the OCR workers: their connections and state (WorkerPool of WorkerLinks),
+ * used by /health and by OcrWorkerClient (provided by the OCR feature beside its metrics).
  */
 @Global()
 @Module({
@@ -19,10 +19,10 @@ const FRAME_ROOM_BYTES = 8 * 1024 * 1024;
       inject: [AppConfig],
       useFactory:
         (config: AppConfig): WorkerChannelFactory =>
-        () =>
+        ({ host, port }) =>
           new WorkerTcpClient({
-            host: config.worker.host,
-            port: config.worker.port,
+            host,
+            port,
             connectTimeoutMs: config.worker.connectTimeoutMs,
             socketClass: framedSocket({
               maxFrameBytes: FRAME_ROOM_BYTES,
@@ -31,8 +31,8 @@ const FRAME_ROOM_BYTES = 8 * 1024 * 1024;
             }),
           }),
     },
-    WorkerLink,
+    WorkerPool,
   ],
-  exports: [WorkerLink],
+  exports: [WorkerPool],
 })
 export class OcrWorkerClientModule {}

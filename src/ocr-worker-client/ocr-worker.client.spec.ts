@@ -6,7 +6,7 @@ import { loadConfig } from '../config';
 import { counted, testMetrics, workerResult } from '../ocr/testing/ocr-fakes';
 import { OcrWorkerClient, type WorkerJob } from './ocr-worker.client';
 import { refused, ScriptedChannel, type Reply } from './testing/scripted-channel';
-import { WorkerLink } from './worker-link';
+import { WorkerPool } from './worker-pool';
 
 const job: WorkerJob = {
   requestId: 'req_1',
@@ -23,13 +23,13 @@ describe(OcrWorkerClient.name, () => {
   function create(replies: Reply[], env: Record<string, string> = {}) {
     const config = loadConfig({ WORKER_CONNECTIONS: '1', ...env }, '/');
     const channels: ScriptedChannel[] = [];
-    const link = new WorkerLink(() => {
+    const pool = new WorkerPool(() => {
       const channel = new ScriptedChannel(channels.length === 0 ? replies : []);
       channels.push(channel);
       return channel;
     }, config);
     const { metrics, workerDuration } = testMetrics();
-    return { worker: new OcrWorkerClient(link, metrics, config), channel: channels[0], workerDuration };
+    return { worker: new OcrWorkerClient(pool, metrics, config), channel: channels[0], workerDuration };
   }
 
   it('should send the job with a job id and its deadline, and remember the model of the answer', async () => {
@@ -39,7 +39,11 @@ describe(OcrWorkerClient.name, () => {
     expect(channel.sent).toEqual([
       {
         pattern: OcrPatterns.recognize,
-        data: { ...job, jobId: expect.stringMatching(/^job_[\w-]{16}$/), deadline } satisfies RecognizeRequest,
+        data: {
+          ...job,
+          jobId: expect.stringMatching(/^job_[\w-]{16}$/),
+          deadline,
+        } satisfies RecognizeRequest,
       },
     ]);
     expect(worker.model).toBe('PP-OCRv5');
@@ -61,7 +65,9 @@ describe(OcrWorkerClient.name, () => {
   });
 
   it('should not retry an answer of the worker', async () => {
-    const { worker, channel } = create([() => throwError(() => ({ code: 'worker_overloaded', message: 'busy' }))]);
+    const { worker, channel } = create([
+      () => throwError(() => ({ code: 'worker_overloaded', message: 'busy' })),
+    ]);
     await expect(worker.recognize(job, soon())).rejects.toMatchObject({
       code: 'worker_overloaded',
       headers: { 'Retry-After': '1' },

@@ -19,7 +19,8 @@ import {
   toWorkerApiError,
   unavailableError,
 } from './worker-errors';
-import { WorkerLink } from './worker-link';
+import type { WorkerLink } from './worker-link';
+import { WorkerPool } from './worker-pool';
 
 /** One image for the worker, as the gateway's image check accepted it. */
 export interface WorkerJob {
@@ -37,8 +38,8 @@ export interface WorkerCall {
 
 /**
  * Recognize calls to the OCR worker. Each call is admitted by jobs and bytes in flight
- * (WorkerAdmission: refused at once with 503 worker_overloaded beyond them), sent over the
- * WorkerLink with its deadline (which the worker also enforces: it drops the job unstarted once it
+ * (WorkerAdmission: refused at once with 503 worker_overloaded beyond them), sent to a worker of
+ * the WorkerPool with its deadline (which the worker also enforces: it drops the job unstarted once it
  * passes), and cancelled on the worker when the caller stops waiting (its HTTP client left). A
  * connection failure (refused, reset, closed) is retried once on a fresh send: the usual cause is a
  * worker restart. Failures come out as the contract's errors (worker-errors.ts).
@@ -52,19 +53,19 @@ export class OcrWorkerClient {
   private knownModel?: string;
 
   constructor(
-    private readonly link: WorkerLink,
+    private readonly workers: WorkerPool,
     private readonly metrics: OcrMetrics,
     config: AppConfig,
   ) {
-    this.admission = new WorkerAdmission(config.worker.maxInflightBytes, () => {
-      const health = link.lastHealth;
-      return health ? health.lanes + health.maxQueue : config.worker.maxQueue;
-    });
+    this.admission = new WorkerAdmission(
+      config.worker.maxInflightBytes,
+      () => workers.capacity ?? config.worker.maxQueue * config.worker.endpoints.length,
+    );
   }
 
-  /** The worker's model as last seen, or undefined before the worker has ever answered. */
+  /** The workers' model as last seen, or undefined before a worker has ever answered. */
   get model(): string | undefined {
-    return this.link.lastHealth?.model ?? this.knownModel;
+    return this.workers.model ?? this.knownModel;
   }
 
   /** Jobs and image bytes this gateway has in flight to the worker. */
@@ -97,26 +98,28 @@ export class OcrWorkerClient {
     }
   }
 
+  /** A connection failure is retried once, on another worker when there is one in service. */
   private async sendWithRetry(request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
+    const first = this.workers.pick();
     try {
-      return await this.send(request, signal);
+      return await this.send(first, request, signal);
     } catch (error) {
       if (!isConnectionError(error)) {
         throw error;
       }
-      return this.send(request, signal);
+      return this.send(this.workers.pick(first), request, signal);
     }
   }
 
-  private send(request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
+  private send(link: WorkerLink, request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
     const left = request.deadline - Date.now();
     if (left <= 0 || signal?.aborted) {
       return Promise.reject(timeoutError());
     }
-    if (!this.link.inService) {
+    if (!link.inService) {
       return Promise.reject(unavailableError());
     }
-    const lease = this.link.lease(request.bytes.byteLength);
+    const lease = link.lease(request.bytes.byteLength);
     return new Promise<RecognizeResult>((resolve, reject) => {
       const finish = (): void => {
         signal?.removeEventListener('abort', onAbort);

@@ -13,7 +13,11 @@ describe(WorkerAdmission.name, () => {
   it('should refuse a job beyond the job limit, read at each admission', () => {
     let limit = 2;
     const admission = new WorkerAdmission(1_000, () => limit);
-    expect([admission.admit(1), admission.admit(1), admission.admit(1)].map(Boolean)).toEqual([true, true, false]);
+    expect([admission.admit(1), admission.admit(1), admission.admit(1)].map(Boolean)).toEqual([
+      true,
+      true,
+      false,
+    ]);
     limit = 3;
     expect(admission.admit(1)).toBeDefined();
     expect(admission.inFlight).toEqual({ jobs: 3, bytes: 3 });

@@ -1,21 +1,22 @@
 import { Logger } from '@nestjs/common';
 import { OcrPatterns } from '@app/contracts';
 import { ApiError } from '../common/errors/api-error';
-import { loadConfig } from '../config';
 import { healthAnswer, refused, ScriptedChannel, silent } from './testing/scripted-channel';
 import { WorkerLink } from './worker-link';
 
 const settle = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A link over `connections` data channels and one control channel answering `probes`. */
-function link(probes: ScriptedChannel['replies'], env: Record<string, string> = {}) {
-  const config = loadConfig({ WORKER_CONNECTIONS: '2', HEALTH_TIMEOUT_MS: '100', WORKER_PROBE_INTERVAL_MS: '60', ...env }, '/');
+/** A link over two data channels and one control channel answering `probes`. */
+function link(probes: ScriptedChannel['replies']) {
   const channels: ScriptedChannel[] = [];
-  const created = new WorkerLink(() => {
-    const channel = new ScriptedChannel();
-    channels.push(channel);
-    return channel;
-  }, config);
+  const created = new WorkerLink(
+    () => {
+      const channel = new ScriptedChannel();
+      channels.push(channel);
+      return channel;
+    },
+    { endpoint: '127.0.0.1:5003', connections: 2, healthTimeoutMs: 100, probeIntervalMs: 60 },
+  );
   const control = channels[channels.length - 1];
   control.replies.push(...probes);
   return { link: created, data: channels.slice(0, -1), control };
@@ -42,7 +43,7 @@ describe(WorkerLink.name, () => {
 
   it('should take a worker that leaves a probe unanswered out of service, drop its connections, and put it back', async () => {
     const { link: worker, data, control } = link([healthAnswer(), silent, healthAnswer({ model: 'back' })]);
-    worker.onModuleInit();
+    worker.start();
     await settle();
     expect(worker.inService).toBe(true);
     expect(worker.lastHealth?.model).toBe('PP-OCRv4 probe');
@@ -61,24 +62,24 @@ describe(WorkerLink.name, () => {
     }
     expect(worker.lastHealth?.model).toBe('back');
     expect(control.sent.every(({ pattern }) => pattern === OcrPatterns.health)).toBe(true);
-    worker.onModuleDestroy();
+    worker.stop();
   });
 
   it('should be out of service while the worker refuses connections', async () => {
     const { link: worker } = link([refused]);
     expect(worker.inService).toBe(true);
-    worker.onModuleInit();
+    worker.start();
     await settle();
     expect(worker.inService).toBe(false);
     expect(() => worker.lease(1)).toThrow(expect.objectContaining({ code: 'worker_unavailable' }));
-    worker.onModuleDestroy();
+    worker.stop();
   });
 
   it('should never have two probes out at once', async () => {
     const { link: worker, control } = link([silent]);
-    worker.onModuleInit();
+    worker.start();
     await settle(80);
     expect(control.sent).toHaveLength(1);
-    worker.onModuleDestroy();
+    worker.stop();
   });
 });

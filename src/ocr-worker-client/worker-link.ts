@@ -1,7 +1,6 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { firstValueFrom, type Observable, timeout } from 'rxjs';
 import { OcrPatterns, type WorkerHealth } from '@app/contracts';
-import { AppConfig } from '../config';
 import { isConnectionError, unavailableError } from './worker-errors';
 
 /** One connection to the worker, as Nest's ClientTCP (WorkerTcpClient) offers it. */
@@ -13,9 +12,13 @@ export interface WorkerChannel {
   close(): void;
 }
 
-/** DI token of the function that opens a WorkerChannel (see ocr-worker-client.module.ts). */
-export const WORKER_CHANNEL_FACTORY = 'WORKER_CHANNEL_FACTORY';
-export type WorkerChannelFactory = () => WorkerChannel;
+export interface WorkerLinkOptions {
+  /** `host:port`, for logs and /health. */
+  readonly endpoint: string;
+  readonly connections: number;
+  readonly healthTimeoutMs: number;
+  readonly probeIntervalMs: number;
+}
 
 /** What a call is sent on: release it once answered. */
 export interface WorkerLease {
@@ -32,7 +35,8 @@ interface DataChannel {
 type LinkState = 'unknown' | 'up' | 'down';
 
 /**
- * The gateway's connections to the worker and what it knows of the worker's state.
+ * The gateway's connections to one worker and what it knows of that worker's state (WorkerPool
+ * holds one per WORKER_URLS entry).
  *
  * Calls go over WORKER_CONNECTIONS data connections, each to the one with the fewest bytes in
  * flight, so a large upload being written never delays a small one behind it on the same socket.
@@ -42,9 +46,8 @@ type LinkState = 'unknown' | 'up' | 'down';
  * are answered 503 worker_unavailable without being sent. The first answered probe puts it back.
  * Before the first probe has answered, calls are tried (a refused connection fails fast anyway).
  */
-@Injectable()
-export class WorkerLink implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('WorkerLink');
+export class WorkerLink {
+  private readonly logger: Logger;
   private readonly data: DataChannel[];
   private readonly control: WorkerChannel;
   private state: LinkState = 'unknown';
@@ -53,20 +56,30 @@ export class WorkerLink implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(WORKER_CHANNEL_FACTORY) open: WorkerChannelFactory,
-    private readonly config: AppConfig,
+    open: () => WorkerChannel,
+    private readonly options: WorkerLinkOptions,
   ) {
-    this.data = Array.from({ length: config.worker.connections }, () => ({ channel: open(), bytes: 0, calls: 0 }));
+    this.logger = new Logger(`WorkerLink ${options.endpoint}`);
+    this.data = Array.from({ length: options.connections }, () => ({ channel: open(), bytes: 0, calls: 0 }));
     this.control = open();
   }
 
-  onModuleInit(): void {
+  get endpoint(): string {
+    return this.options.endpoint;
+  }
+
+  /** Calls this gateway has in flight on this worker. */
+  get calls(): number {
+    return this.data.reduce((sum, channel) => sum + channel.calls, 0);
+  }
+
+  start(): void {
     void this.probe();
-    this.timer = setInterval(() => void this.probe(), this.config.worker.probeIntervalMs);
+    this.timer = setInterval(() => void this.probe(), this.options.probeIntervalMs);
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  stop(): void {
     clearInterval(this.timer);
     this.data.forEach(({ channel }) => channel.close());
     this.control.close();
@@ -111,9 +124,7 @@ export class WorkerLink implements OnModuleInit, OnModuleDestroy {
   /** One health question on the control connection, bounded by HEALTH_TIMEOUT_MS. */
   ask(): Promise<WorkerHealth> {
     return firstValueFrom(
-      this.control
-        .send<WorkerHealth>(OcrPatterns.health, {})
-        .pipe(timeout(this.config.worker.healthTimeoutMs)),
+      this.control.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(this.options.healthTimeoutMs)),
     );
   }
 
@@ -145,9 +156,11 @@ export class WorkerLink implements OnModuleInit, OnModuleDestroy {
     this.state = 'down';
     const reason = isConnectionError(error)
       ? 'unreachable'
-      : `no health answer within ${this.config.worker.healthTimeoutMs} ms`;
+      : `no health answer within ${this.options.healthTimeoutMs} ms`;
     if (previous === 'up') {
-      this.logger.warn(`OCR worker out of service (${reason}): new requests answer 503 until it answers again.`);
+      this.logger.warn(
+        `OCR worker out of service (${reason}): new requests answer 503 until it answers again.`,
+      );
     } else {
       this.logger.warn(`OCR worker not reachable yet (${reason}).`);
     }

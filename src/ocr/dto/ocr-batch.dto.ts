@@ -64,7 +64,6 @@ export class OcrBatchRequestDto {
 
   @ApiPropertyOptional({
     enum: ['json'],
-    default: 'json',
     description:
       'A batch answers in JSON only; `hocr` and `alto` are refused (400 validation_failed): ask ' +
       '`POST /api/v1/ocr` for them one image at a time, as each is a document of its own.',

@@ -51,7 +51,7 @@ export class OcrRequestDto {
   @MaxLength(MAX_PROMPT_LENGTH)
   prompt?: string;
 
-  @ApiPropertyOptional({ enum: OCR_FORMATS, default: 'json', description: FORMAT_DESCRIPTION })
+  @ApiPropertyOptional({ enum: OCR_FORMATS, description: FORMAT_DESCRIPTION })
   @IsOptional()
   @IsIn(OCR_FORMATS)
   format?: OcrFormat;
@@ -72,6 +72,6 @@ export class OcrUploadDto {
   @ApiPropertyOptional({ maxLength: MAX_PROMPT_LENGTH, description: PROMPT_DESCRIPTION })
   prompt?: string;
 
-  @ApiPropertyOptional({ enum: OCR_FORMATS, default: 'json', description: FORMAT_DESCRIPTION })
+  @ApiPropertyOptional({ enum: OCR_FORMATS, description: FORMAT_DESCRIPTION })
   format?: OcrFormat;
 }
