@@ -100,7 +100,7 @@ describe('several workers behind one gateway (WORKER_URLS, real processes)', () 
       // With one worker out, every new request is served by the other.
       const served = await Promise.all(Array.from({ length: 4 }, () => postJson(gateway.url, key, { image })));
       if (served.some((answer) => answer.status !== 200)) {
-        process.stdout.write(`${JSON.stringify(served.map((a) => [a.status, a.ms, a.body?.error]))}\n${gateway.output()}\n`);
+        process.stdout.write(`${JSON.stringify(served.map((a): unknown[] => [a.status, a.ms, a.body?.error as unknown]))}\n${gateway.output()}\n`);
       }
       expect(served.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
       await load;
