@@ -106,7 +106,7 @@ export interface paths {
         put?: never;
         /**
          * Recognise the text of one image
-         * @description Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; `mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`. Costs one unit of the daily quota per image whose result is delivered (a cache hit included); refused requests, failed images and answers the client did not wait for cost nothing. The same image sent again by the same key (or a key rotated from it) with the same mode is answered from cache (`cached: true`) in milliseconds.
+         * @description Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; `mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`; every line carries its `words` with boxes. `format: "hocr"` or `"alto"` answers the same result as an hOCR or ALTO document instead of JSON. Costs one unit of the daily quota per image whose result is delivered (a cache hit included); refused requests, failed images and answers the client did not wait for cost nothing. The same image sent again by the same key (or a key rotated from it) with the same mode is answered from cache (`cached: true`) in milliseconds.
          */
         post: operations["recognize"];
         delete?: never;
@@ -143,10 +143,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Liveness and readiness: the database and the OCR worker
-         * @description No authentication.
+         * Readiness: the database and the OCR worker
+         * @description No authentication. For a load balancer: send traffic while it answers 200.
          */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: the gateway process answers
+         * @description No authentication, no per-address rate limit, no dependency checked: a database or worker outage does not fail it, so a supervisor restarts only a gateway that no longer answers.
+         */
+        get: operations["live"];
         put?: never;
         post?: never;
         delete?: never;
@@ -164,7 +184,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Process metrics and `http_request_duration_seconds{method,route,status_code}`. No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
+         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -457,6 +477,11 @@ export interface components {
              * @example Convert the document to markdown.
              */
             prompt?: string;
+            /**
+             * @description How to answer (an addition to the original contract). `json` (default): the result below. `hocr`: the same result as an hOCR 1.2 document (`text/vnd.hocr+html`: `ocr_page`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`). `alto`: ALTO 4.4 XML (`application/alto+xml`: Page, PrintSpace, TextBlock, TextLine, String with HPOS, VPOS, WIDTH, HEIGHT, WC and CONTENT, SP between words). Positions are in pixels of the image as sent; both formats know only upright rectangles, so a tilted box becomes the rectangle around it. Errors are always JSON. A cached result is rendered in any format (the cache keeps the JSON).
+             * @enum {string}
+             */
+            format?: "json" | "hocr" | "alto";
         };
         OcrUploadDto: {
             /**
@@ -471,6 +496,45 @@ export interface components {
             mode?: "text" | "lines" | "markdown";
             /** @description For clients of DeepSeek-OCR-style servers: used only when `mode` is absent. A prompt that mentions markdown selects `markdown`, any other prompt selects `text`. It is not passed to the model. */
             prompt?: string;
+            /**
+             * @description How to answer (an addition to the original contract). `json` (default): the result below. `hocr`: the same result as an hOCR 1.2 document (`text/vnd.hocr+html`: `ocr_page`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`). `alto`: ALTO 4.4 XML (`application/alto+xml`: Page, PrintSpace, TextBlock, TextLine, String with HPOS, VPOS, WIDTH, HEIGHT, WC and CONTENT, SP between words). Positions are in pixels of the image as sent; both formats know only upright rectangles, so a tilted box becomes the rectangle around it. Errors are always JSON. A cached result is rendered in any format (the cache keeps the JSON).
+             * @enum {string}
+             */
+            format?: "json" | "hocr" | "alto";
+        };
+        OcrWordDto: {
+            /**
+             * @description A maximal run of non-space characters of its line.
+             * @example TOTAL
+             */
+            text: string;
+            /**
+             * @description Mean character confidence of the word.
+             * @example 0.98
+             */
+            confidence: number;
+            /**
+             * @description The part of its line’s box the word covers: four corners in the same order and pixel coordinates as the line’s `box`, on the line box’s top and bottom edges (from the recognizer’s character alignment).
+             * @example [
+             *       [
+             *         40,
+             *         1630
+             *       ],
+             *       [
+             *         180,
+             *         1630
+             *       ],
+             *       [
+             *         180,
+             *         1672
+             *       ],
+             *       [
+             *         40,
+             *         1672
+             *       ]
+             *     ]
+             */
+            box: number[][];
         };
         OcrLineDto: {
             /** @example TOTAL 12.50 */
@@ -502,6 +566,8 @@ export interface components {
              *     ]
              */
             box: number[][];
+            /** @description The line’s words in reading order. Joined by single spaces they are the line’s `text`. An addition to the original contract. */
+            words: components["schemas"]["OcrWordDto"][];
         };
         OcrTimingDto: {
             /**
@@ -550,6 +616,11 @@ export interface components {
              * @example 1754
              */
             height: number;
+            /**
+             * @description Why the image is likely to read badly, so an app can ask for a better photo (an addition to the original contract; empty when nothing suggests it): `blurry` (the text is blurred for its size: the variance of the Laplacian in the line boxes, relative to their contrast and height), `small_text` (median line height under 12 px), `dark` (the paper is darker than 40 of 255), `low_contrast` (paper and ink closer than 32 of 255).
+             * @example []
+             */
+            warnings: ("blurry" | "small_text" | "dark" | "low_contrast")[];
             /**
              * @description The models that produced the result.
              * @example PP-OCRv4 (det ch_PP-OCRv4_det, rec ch_PP-OCRv4_rec)
@@ -618,10 +689,21 @@ export interface components {
              * @enum {string}
              */
             mode?: "text" | "lines" | "markdown";
+            /**
+             * @description A batch answers in JSON only; `hocr` and `alto` are refused (400 validation_failed): ask `POST /api/v1/ocr` for them one image at a time, as each is a document of its own.
+             * @enum {string}
+             */
+            format?: "json";
         };
         OcrBatchResponseDto: {
             /** @description One entry per image, in the order sent: `{"id"?, "result"}` or `{"id"?, "error"}`. */
             results: (components["schemas"]["OcrBatchSuccessDto"] | components["schemas"]["OcrBatchFailureDto"])[];
+        };
+        WorkerCountDto: {
+            /** @example 2 */
+            inService: number;
+            /** @example 2 */
+            configured: number;
         };
         HealthCheckDto: {
             /**
@@ -664,6 +746,14 @@ export interface components {
              * @example 64
              */
             maxQueue?: number;
+            /**
+             * @description worker: of the workers configured (WORKER_URLS), how many serve; lanes and queues above are their sums
+             * @example {
+             *       "inService": 2,
+             *       "configured": 2
+             *     }
+             */
+            workers?: components["schemas"]["WorkerCountDto"];
         };
         HealthChecksDto: {
             /**
@@ -692,6 +782,13 @@ export interface components {
              */
             status: "ok" | "error";
             checks: components["schemas"]["HealthChecksDto"];
+        };
+        LivenessDto: {
+            /**
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok";
         };
     };
     responses: never;
@@ -1629,7 +1726,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The text of the image: `text`, `lines` with boxes, and `markdown` in markdown mode. */
+            /** @description The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; with `format: "hocr"` or `"alto"`, the same result as that document. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1642,6 +1739,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OcrResultDto"];
+                    "text/vnd.hocr+html": string;
+                    "application/alto+xml": string;
                 };
             };
             /**
@@ -2006,6 +2105,27 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+        };
+    };
+    live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process answers. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LivenessDto"];
                 };
             };
         };
