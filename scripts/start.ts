@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { createProcessLogger } from '@app/logging';
 import {
@@ -106,6 +107,30 @@ function tcpAccepts(host: string, port: number): Promise<boolean> {
   });
 }
 
+interface WorkerPlan {
+  name: string;
+  host: string;
+  port: number;
+  env: Record<string, string>;
+}
+
+/**
+ * OCR_WORKERS workers on WORKER_PORT, WORKER_PORT + 1, …; with more than one, each gets its share
+ * of the cores as lanes unless OCR_LANES says otherwise (lanes of several workers on the same
+ * cores would only take turns).
+ */
+function workerPlan(config: AppConfig, env: NodeJS.ProcessEnv): WorkerPlan[] {
+  const count = config.worker.startCount;
+  const lanes = env.OCR_LANES ?? String(Math.max(1, Math.floor(availableParallelism() / count)));
+  const shared: Record<string, string> = count === 1 ? {} : { OCR_LANES: lanes };
+  return Array.from({ length: count }, (_, index) => ({
+    name: count === 1 ? 'worker' : `worker-${index + 1}`,
+    host: config.worker.host,
+    port: config.worker.port + index,
+    env: shared,
+  }));
+}
+
 class Supervisor {
   private database?: Supervised;
   private readonly workers: Supervised[] = [];
@@ -127,13 +152,16 @@ class Supervisor {
       const url = await this.startDatabase();
       await this.prepareDatabase(url);
       const env = childEnvironment({ DATABASE_URL: url });
-      // One of each today; more of either (OCR_WORKERS, GATEWAY_PROCESSES) are more entries here.
-      this.workers.push(this.worker(env));
-      this.gateways.push(this.gateway(env));
+      const workers = workerPlan(this.config, env);
+      workers.forEach((plan) => this.workers.push(this.worker(plan, env)));
+      // The gateway spreads calls over every worker started here (see src/ocr-worker-client/).
+      const gatewayEnv =
+        workers.length > 1 ? { ...env, WORKER_URLS: workers.map((plan) => `${plan.host}:${plan.port}`).join(',') } : env;
+      this.gateways.push(this.gateway(gatewayEnv));
       const base = `http://${reachable(this.config.http.host)}:${this.config.http.port}`;
       await Promise.all([
-        ...this.workers.map((worker) =>
-          this.started(worker, `on ${this.config.worker.host}:${this.config.worker.port}`),
+        ...this.workers.map((worker, index) =>
+          this.started(worker, `on ${workers[index].host}:${workers[index].port}`),
         ),
         ...this.gateways.map((gateway) =>
           this.started(gateway, `listening on ${base} (API docs: ${base}/docs)`, 'listening'),
@@ -221,12 +249,13 @@ class Supervisor {
     };
   }
 
-  private worker(env: NodeJS.ProcessEnv): Supervised {
-    const { host, port } = this.config.worker;
+  private worker(plan: WorkerPlan, env: NodeJS.ProcessEnv): Supervised {
+    const { host, port } = plan;
+    const own = { ...env, WORKER_PORT: String(port), ...plan.env };
     return new Supervised({
       ...this.restarting(),
-      name: 'worker',
-      command: () => nodeChild(WORKER_ENTRY, env),
+      name: plan.name,
+      command: () => nodeChild(WORKER_ENTRY, own),
       endpoints: [{ host, port }],
       ready: () => tcpAccepts(host, port),
       readyTimeoutMs: WORKER_READY_TIMEOUT_MS,

@@ -180,4 +180,34 @@ describe('npm start supervisor', () => {
       installation.cleanup();
     }
   });
+
+  it('should run OCR_WORKERS workers on consecutive ports, the gateway spreading over them, and stop them all', async () => {
+    const installation = await createInstallation({ OCR_WORKERS: '2', OCR_LANES: '1' });
+    const workerPort = Number(installation.env.WORKER_PORT);
+    try {
+      const supervisor = spawnBuilt('supervisor', ['scripts', 'start.js'], installation.env);
+      await waitForOutput(supervisor, /worker-1 ready on 127\.0\.0\.1:\d+/);
+      await waitForOutput(supervisor, /worker-2 ready on 127\.0\.0\.1:\d+/);
+      await waitForHttp(`${installation.baseUrl}/health`, {
+        process: supervisor,
+        accept: (status) => status === 200,
+        timeoutMs: 120_000,
+      });
+      let worker: { workers?: { inService: number; configured: number }; lanes?: number } = {};
+      for (let i = 0; i < 50 && worker.workers?.inService !== 2; i += 1) {
+        const health = (await (await fetch(`${installation.baseUrl}/health`)).json()) as {
+          checks: { worker: typeof worker };
+        };
+        worker = health.checks.worker;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(worker).toMatchObject({ workers: { inService: 2, configured: 2 }, lanes: 2 });
+      process.kill(lockHolderPid(installation), 'SIGTERM');
+      expect((await supervisor.exited).code).toBe(0);
+      expect(await portClosed(workerPort)).toBe(true);
+      expect(await portClosed(workerPort + 1)).toBe(true);
+    } finally {
+      installation.cleanup();
+    }
+  });
 });

@@ -40,6 +40,7 @@ describe(AppConfig.name, () => {
       port: 5003,
       endpoints: [{ host: '127.0.0.1', port: 5003 }],
       maxQueue: 64,
+      startCount: 1,
       healthTimeoutMs: 1500,
       connectTimeoutMs: 500,
       connections: 4,

@@ -42,6 +42,8 @@ export class AppConfig {
     /** The workers this gateway spreads calls over: WORKER_URLS, else WORKER_HOST:WORKER_PORT. */
     readonly endpoints: ReadonlyArray<{ readonly host: string; readonly port: number }>;
     readonly maxQueue: number;
+    /** Workers `npm start` runs (OCR_WORKERS), on port, port + 1, … */
+    readonly startCount: number;
     readonly healthTimeoutMs: number;
     readonly connectTimeoutMs: number;
     readonly connections: number;
@@ -167,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       port: vars.WORKER_PORT,
       endpoints,
       maxQueue: vars.WORKER_MAX_QUEUE,
+      startCount: vars.OCR_WORKERS,
       healthTimeoutMs: vars.HEALTH_TIMEOUT_MS,
       connectTimeoutMs: vars.WORKER_CONNECT_TIMEOUT_MS,
       connections: vars.WORKER_CONNECTIONS,

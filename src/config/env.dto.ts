@@ -209,6 +209,13 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   USAGE_LEASE_SWEEP_MS = 15_000;
 
+  /** `npm start` only: how many OCR workers it runs, on WORKER_PORT and the ports after it. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  OCR_WORKERS = 1;
+
   /** Connections for recognize calls; each call takes the one with the fewest bytes in flight. */
   @Transform(toNumber)
   @IsInt()
