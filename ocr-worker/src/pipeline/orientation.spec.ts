@@ -22,9 +22,22 @@ describe('page orientation', () => {
 
   it('should turn a raster clockwise by 90, 180 and 270 degrees', () => {
     const image = numbered(4, 2); // rows [0 1 2 3] [4 5 6 7]
-    expect(grey(turnImage(image, 90))).toEqual([[4, 0], [5, 1], [6, 2], [7, 3]]);
-    expect(grey(turnImage(image, 180))).toEqual([[7, 6, 5, 4], [3, 2, 1, 0]]);
-    expect(grey(turnImage(image, 270))).toEqual([[3, 7], [2, 6], [1, 5], [0, 4]]);
+    expect(grey(turnImage(image, 90))).toEqual([
+      [4, 0],
+      [5, 1],
+      [6, 2],
+      [7, 3],
+    ]);
+    expect(grey(turnImage(image, 180))).toEqual([
+      [7, 6, 5, 4],
+      [3, 2, 1, 0],
+    ]);
+    expect(grey(turnImage(image, 270))).toEqual([
+      [3, 7],
+      [2, 6],
+      [1, 5],
+      [0, 4],
+    ]);
     expect(turnImage(image, 0)).toBe(image);
   });
 
@@ -58,18 +71,43 @@ describe('page orientation', () => {
     // A line box [10..90] x [20..40] on a 100 x 60 page; each turn of the page and the turned
     // page's own box of that line (clockwise from its top-left) map back onto the same box.
     const page = { width: 100, height: 60 };
-    const box: Quad = [[10, 20], [90, 20], [90, 40], [10, 40]];
+    const box: Quad = [
+      [10, 20],
+      [90, 20],
+      [90, 40],
+      [10, 40],
+    ];
     const inTurned: Record<90 | 180 | 270, Quad> = {
-      90: [[20, 10], [40, 10], [40, 90], [20, 90]],
-      180: [[10, 20], [90, 20], [90, 40], [10, 40]].map(([x, y]) => [100 - x, 60 - y]) as Quad,
-      270: [[20, 10], [40, 10], [40, 90], [20, 90]].map(([x, y]) => [x, 100 - y]) as Quad,
+      90: [
+        [20, 10],
+        [40, 10],
+        [40, 90],
+        [20, 90],
+      ],
+      180: [
+        [10, 20],
+        [90, 20],
+        [90, 40],
+        [10, 40],
+      ].map(([x, y]) => [100 - x, 60 - y]) as Quad,
+      270: [
+        [20, 10],
+        [40, 10],
+        [40, 90],
+        [20, 90],
+      ].map(([x, y]) => [x, 100 - y]) as Quad,
     };
     // Put the turned boxes' corners clockwise from their own top-left, as the detector gives them.
     const fromTopLeft = (q: Quad): Quad => {
       const xs = q.map((p) => p[0]);
       const ys = q.map((p) => p[1]);
       const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-      return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+      return [
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+      ];
     };
     for (const turn of [90, 180, 270] as const) {
       const turned = fromTopLeft(inTurned[turn]);
@@ -79,9 +117,24 @@ describe('page orientation', () => {
   });
 
   it('should take a page of tall boxes for sideways and one of wide boxes, or squares, for upright', () => {
-    const wide: Quad = [[0, 0], [100, 0], [100, 20], [0, 20]];
-    const tall: Quad = [[0, 0], [20, 0], [20, 100], [0, 100]];
-    const square: Quad = [[0, 0], [20, 0], [20, 22], [0, 22]];
+    const wide: Quad = [
+      [0, 0],
+      [100, 0],
+      [100, 20],
+      [0, 20],
+    ];
+    const tall: Quad = [
+      [0, 0],
+      [20, 0],
+      [20, 100],
+      [0, 100],
+    ];
+    const square: Quad = [
+      [0, 0],
+      [20, 0],
+      [20, 22],
+      [0, 22],
+    ];
     expect(looksSideways([tall, tall, wide, square])).toBe(true);
     expect(looksSideways([tall, wide, wide])).toBe(false);
     expect(looksSideways([square, square])).toBe(false);
