@@ -176,8 +176,8 @@ export class OcrEngine {
         // Most lines lie upside down (or the sideways page was turned the wrong way round): the
         // page is read turned half round, detected again there so its boxes are the upright ones.
         turn = ((turn + 180) % 360) as PageTurn;
-        const flipped = work;
-        work = await timed('orient', () => turnImage(flipped, 180));
+        const unturned = work;
+        work = await timed('orient', () => turnImage(unturned, 180));
         boxes = await detect(work);
         crops = await cropAll(work, boxes);
         suspects = cls ? await timed('classify', () => upsideDownSuspects(cls, crops)) : [];
