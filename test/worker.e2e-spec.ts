@@ -223,6 +223,37 @@ describe('OCR worker (real process, real models)', () => {
     }
   });
 
+  it.each([90, 180, 270])(
+    'should read a page turned %i degrees as the upright one, warn rotated, and box its words in the image as sent',
+    async (degrees) => {
+      const lines = [
+        ['INVOICE', 'No.', '2024-117'],
+        ['TOTAL', '12.50', 'paid', 'by', 'card'],
+      ];
+      const upright = await recognize(request((await renderWords(lines)).png));
+      expect(upright.warnings).not.toContain('rotated');
+      const { png, truth } = await renderWords(lines, { degrees });
+      const result = await recognize(request(png));
+      const { width, height } = await sharp(png).metadata();
+      expect([result.width, result.height]).toEqual([width, height]);
+      expect(result.text).toBe(upright.text);
+      expect(result.warnings).toContain('rotated');
+      expect(result.lines).toHaveLength(2);
+      for (const [i, line] of result.lines.entries()) {
+        expect(line.words.map((w) => w.text)).toEqual(truth[i].map((w) => w.text));
+        for (const [x, y] of [...line.box, ...line.words.flatMap((w) => w.box)]) {
+          expect(x >= 0 && x <= result.width && y >= 0 && y <= result.height).toBe(true);
+        }
+        for (const [j, word] of line.words.entries()) {
+          expect(word.box.every((corner) => insideQuad(corner, line.box))).toBe(true);
+          // A quarter turn is exact: each word's box is its turned ink to a pixel or two.
+          const overlap = iou(boundsOf(word.box), truth[i][j].ink);
+          expect({ word: word.text, good: overlap >= 0.75 }).toEqual({ word: word.text, good: true });
+        }
+      }
+    },
+  );
+
   it('should warn about a blurred, a dark, a faint and a tiny page, and not about a clean one', async () => {
     const lines = ['INVOICE 2024', 'TOTAL 12.50'];
     const clean = await recognize(request(invoice));

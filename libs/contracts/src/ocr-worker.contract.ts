@@ -65,9 +65,10 @@ export interface OcrTiming {
 
 /**
  * Why an image is likely to read badly (so an app can ask for a better photo): the text is
- * `blurry`, `small_text`, the photo `dark`, or paper and ink of `low_contrast`.
+ * `blurry`, `small_text`, the photo `dark`, or paper and ink of `low_contrast`. `rotated` says the
+ * page had to be turned 90, 180 or 270 degrees to be read (the boxes stay in the image as sent).
  */
-export const QUALITY_WARNINGS = ['blurry', 'small_text', 'dark', 'low_contrast'] as const;
+export const QUALITY_WARNINGS = ['blurry', 'small_text', 'dark', 'low_contrast', 'rotated'] as const;
 export type QualityWarning = (typeof QUALITY_WARNINGS)[number];
 
 /** What the worker answers; the gateway adds `id` and `cached` to make the public result. */

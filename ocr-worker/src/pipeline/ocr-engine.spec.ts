@@ -171,6 +171,39 @@ describe(OcrEngine.name, () => {
     expect(bounds(total).top).toBeGreaterThan(HEIGHT / 2);
   });
 
+  it.each([90, 180, 270])(
+    'should read a page turned %i degrees like the upright one, warn rotated, and box it in the image as sent',
+    async (degrees) => {
+      const upright = await engine.recognize(png, 'text');
+      expect(upright.warnings).not.toContain('rotated');
+      const result = await engine.recognize(await sharp(png).rotate(degrees).png().toBuffer(), 'text');
+      const [width, height] = degrees === 180 ? [WIDTH, HEIGHT] : [HEIGHT, WIDTH];
+      expect([result.width, result.height]).toEqual([width, height]);
+      expect(result.text).toBe(upright.text);
+      expect(result.warnings).toContain('rotated');
+      // The upright page's boxes, turned as sharp turned the page (clockwise), are the boxes read.
+      const turn = ([x, y]: [number, number]): [number, number] =>
+        degrees === 90 ? [HEIGHT - y, x] : degrees === 180 ? [WIDTH - x, HEIGHT - y] : [y, WIDTH - x];
+      upright.lines.forEach((line, i) => {
+        const read = result.lines[i];
+        const expected = bounds({ ...line, box: line.box.map(turn) as OcrLine['box'] });
+        const got = bounds(read);
+        for (const side of ['left', 'right', 'top', 'bottom'] as const) {
+          expect([read.text, side, Math.abs(got[side] - expected[side]) <= 2]).toEqual([read.text, side, true]);
+        }
+        const points = [...read.box, ...read.words.flatMap((w) => w.box)];
+        for (const [x, y] of points) {
+          expect(x >= -1 && x <= width + 1 && y >= -1 && y <= height + 1).toBe(true);
+        }
+        // Each word box lies within its line's box.
+        for (const word of read.words) {
+          const w = bounds({ ...read, box: word.box });
+          expect(w.left >= got.left - 2 && w.right <= got.right + 2 && w.top >= got.top - 2 && w.bottom <= got.bottom + 2).toBe(true);
+        }
+      });
+    },
+  );
+
   it('should apply EXIF orientation before reading and report the oriented size', async () => {
     // Stored turned 90° counter-clockwise, tagged "rotate 90° clockwise to display" (orientation 6).
     const stored = await sharp(png)

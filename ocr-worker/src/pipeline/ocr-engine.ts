@@ -6,12 +6,13 @@ import { optimizingPreparer } from '../models/optimized-models';
 import { Device, DeviceChoice, ModelPreparer, createSessions } from '../models/session-factory';
 import { CLS_HEIGHT, CLS_WIDTH, upsideDownSuspects } from './classify';
 import { cropSpanToQuad, cropTextLine, lineCropGeometry } from './crop';
-import { boxesFromProbabilityMap } from './db-postprocess';
+import { TextBox, boxesFromProbabilityMap } from './db-postprocess';
 import { measureQuality, qualityWarnings } from './image-quality';
-import { decodeImage } from './decode';
+import { RgbImage, decodeImage } from './decode';
 import { detectText } from './detect';
 import { joinText, readingOrder, toMarkdown } from './layout';
 import { OcrError } from './ocr-error';
+import { PageTurn, looksSideways, mostlyUpsideDown, quadToSent, turnImage } from './orientation';
 import { PipelineTuning, TuningOverrides, resolveTuning } from './pipeline-tuning';
 import { REC_HEIGHT, recognizeUpright } from './recognize';
 
@@ -59,6 +60,8 @@ export interface StageTimings {
   recognize: number;
   layout: number;
   quality: number;
+  /** Turning a sideways page upright (0 for an upright page). */
+  orient: number;
 }
 
 export interface EngineResult {
@@ -137,6 +140,7 @@ export class OcrEngine {
       recognize: 0,
       layout: 0,
       quality: 0,
+      orient: 0,
     };
     const timed = async <T>(stage: keyof StageTimings, work: () => Promise<T> | T): Promise<T> => {
       const start = performance.now();
@@ -148,15 +152,36 @@ export class OcrEngine {
     };
     const decoded = await timed('decode', () => decodeImage(image, this.options.maxPixels));
     try {
-      const map = await timed('detect', () =>
-        detectText(this.sessions.det, decoded, this.options.detLimitSideLen),
-      );
-      const boxes = await timed('postprocess', () =>
-        boxesFromProbabilityMap(map, decoded.width, decoded.height, this.tuning.db),
-      );
-      const crops = await timed('crop', () => boxes.map((b) => cropTextLine(decoded, b.quad, REC_HEIGHT)));
+      const detect = async (page: RgbImage): Promise<TextBox[]> => {
+        const map = await timed('detect', () => detectText(this.sessions.det, page, this.options.detLimitSideLen));
+        return timed('postprocess', () => boxesFromProbabilityMap(map, page.width, page.height, this.tuning.db));
+      };
+      // The page is read in `work`, the image as sent turned `turn` degrees clockwise. An upright
+      // page is detected once; a sideways one (its lines stand tall) or an upside-down one (the
+      // angle classifier's vote over its lines) is turned and detected again.
+      let turn: PageTurn = 0;
+      let work = decoded;
+      let boxes = await detect(decoded);
+      if (looksSideways(boxes.map((b) => b.quad))) {
+        turn = 270;
+        work = await timed('orient', () => turnImage(decoded, 270));
+        boxes = await detect(work);
+      }
+      const cropAll = (page: RgbImage, quads: readonly TextBox[]): Promise<RgbImage[]> =>
+        timed('crop', () => quads.map((b) => cropTextLine(page, b.quad, REC_HEIGHT)));
+      let crops = await cropAll(work, boxes);
       const cls = this.sessions.cls;
-      const suspects = cls ? await timed('classify', () => upsideDownSuspects(cls, crops)) : [];
+      let suspects = cls ? await timed('classify', () => upsideDownSuspects(cls, crops)) : [];
+      if (mostlyUpsideDown(suspects)) {
+        // Most lines lie upside down (or the sideways page was turned the wrong way round): the
+        // page is read turned half round, detected again there so its boxes are the upright ones.
+        turn = ((turn + 180) % 360) as PageTurn;
+        const unturned = work;
+        work = await timed('orient', () => turnImage(unturned, 180));
+        boxes = await detect(work);
+        crops = await cropAll(work, boxes);
+        suspects = cls ? await timed('classify', () => upsideDownSuspects(cls, crops)) : [];
+      }
       const lines: OcrLine[] = [];
       let turned = 0;
       await timed('recognize', async () => {
@@ -185,9 +210,14 @@ export class OcrEngine {
         }
       });
       const upsideDown = turned * 2 > crops.length;
-      const warnings = await timed('quality', () => qualityWarnings(measureQuality(decoded, lines)));
+      const warnings = await timed('quality', () => qualityWarnings(measureQuality(work, lines)));
+      if (turn !== 0 || upsideDown) {
+        warnings.push('rotated');
+      }
       return await timed('layout', () => {
-        const ordered = readingOrder(lines, upsideDown ? decoded : undefined);
+        const ordered = readingOrder(lines, upsideDown ? work : undefined).map((line) =>
+          lineToSent(line, turn, decoded),
+        );
         const result: EngineResult = {
           text: joinText(ordered),
           lines: ordered,
@@ -216,6 +246,18 @@ export class OcrEngine {
     this.closed = true;
     await Promise.all(Object.values(this.sessions).map((s: ort.InferenceSession) => s.release()));
   }
+}
+
+/** A line read in the turned page, with its box and its words' boxes in the image as sent. */
+function lineToSent(line: OcrLine, turn: PageTurn, sent: RgbImage): OcrLine {
+  if (turn === 0) {
+    return line;
+  }
+  return {
+    ...line,
+    box: quadToSent(line.box, turn, sent),
+    words: line.words.map((w) => ({ ...w, box: quadToSent(w.box, turn, sent) })),
+  };
 }
 
 function roundConfidence(p: number): number {

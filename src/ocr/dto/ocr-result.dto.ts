@@ -137,7 +137,9 @@ export class OcrResultDto {
       'Why the image is likely to read badly, so an app can ask for a better photo (an addition to the original ' +
       'contract; empty when nothing suggests it): `blurry` (the text is blurred for its size: the variance of the ' +
       'Laplacian in the line boxes, relative to their contrast and height), `small_text` (median line height under ' +
-      '12 px), `dark` (the paper is darker than 40 of 255), `low_contrast` (paper and ink closer than 32 of 255).',
+      '12 px), `dark` (the paper is darker than 40 of 255), `low_contrast` (paper and ink closer than 32 of 255), ' +
+      '`rotated` (the page lay sideways or upside down and was turned 90, 180 or 270 degrees to be read; boxes ' +
+      'stay in the pixels of the image as sent).',
     example: [],
   })
   warnings!: QualityWarning[];
