@@ -6,6 +6,8 @@ import { ApiKeyVerifier } from './api-key.verifier';
 import type { ApiKeyScope } from '../api-keys/api-key-scopes';
 import type { AuthenticatedRequest } from './authenticated-request';
 import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
+import { TOKEN_PREFIX, TokenSigner } from '../tokens/token-signer';
+import type { AuthenticatedKey } from './authenticated-key';
 
 /** One message for every failure, so that a client learns nothing about why a key was refused. */
 export const INVALID_API_KEY_MESSAGE = API_ERROR_CATALOGUE.invalid_api_key.message;
@@ -25,6 +27,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: ApiKeyVerifier,
+    private readonly tokens: TokenSigner,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -39,13 +42,47 @@ export class ApiKeyGuard implements CanActivate {
     if (scopes === undefined && !PROTECTED_PATH.test(request.path)) {
       return true;
     }
-    const key = await this.verifier.verify(presentedKey(request));
+    const bearer = bearerOf(request);
+    const key =
+      bearer?.startsWith(TOKEN_PREFIX) === true && !hasApiKeyHeader(request)
+        ? await this.tokenKey(bearer, request)
+        : await this.verifier.verify(presentedKey(request));
     if (key === null) {
       throw new ApiError(401, 'invalid_api_key', INVALID_API_KEY_MESSAGE, { 'WWW-Authenticate': 'Bearer' });
     }
     request.apiKey = key;
     return true;
   }
+
+  /**
+   * A short-lived token (`Authorization: Bearer ocrt_…`, never X-API-Key) acts as the key that
+   * minted it, re-verified on every use so that it dies with it, but holds at most its `ocr` scope:
+   * it can neither mint tokens nor manage keys. A token bound to an origin needs that `Origin`.
+   */
+  private async tokenKey(token: string, request: AuthenticatedRequest): Promise<AuthenticatedKey | null> {
+    const claims = this.tokens.verify(token);
+    if (claims === null) {
+      return null;
+    }
+    if (claims.origin !== undefined && request.headers.origin !== claims.origin) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        'This token is bound to another origin than the Origin of this request.',
+      );
+    }
+    const parent = await this.verifier.verifyKeyId(claims.keyId);
+    return parent === null ? null : { ...parent, scopes: parent.scopes.filter((scope) => scope === 'ocr') };
+  }
+}
+
+function hasApiKeyHeader(request: Pick<AuthenticatedRequest, 'headers'>): boolean {
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header !== '';
+}
+
+function bearerOf(request: Pick<AuthenticatedRequest, 'headers'>): string | undefined {
+  return BEARER.exec(request.headers.authorization ?? '')?.[1];
 }
 
 /** `X-API-Key`, else `Authorization: Bearer <key>`. */
@@ -54,5 +91,5 @@ export function presentedKey(request: Pick<AuthenticatedRequest, 'headers'>): st
   if (typeof header === 'string' && header !== '') {
     return header;
   }
-  return BEARER.exec(request.headers.authorization ?? '')?.[1];
+  return bearerOf(request);
 }
