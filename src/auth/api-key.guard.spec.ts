@@ -1,7 +1,13 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
-import { ApiKeyGuard, INVALID_API_KEY_MESSAGE, presentedKey } from './api-key.guard';
+import {
+  ApiKeyGuard,
+  EXPIRY_WARNING_MS,
+  expiryWarning,
+  INVALID_API_KEY_MESSAGE,
+  presentedKey,
+} from './api-key.guard';
 import { ApiKeyVerifier } from './api-key.verifier';
 import type { AuthenticatedKey } from './authenticated-key';
 import { Scopes } from '../api-keys/scopes.decorator';
@@ -182,6 +188,37 @@ describe(ApiKeyGuard.name, () => {
       );
       const token = signer.sign({ keyId: minterKey.id, expiresAt: inAMinute() });
       expect(((await outcome('ocr', { headers: bearer(token) })) as ApiError).getStatus()).toBe(401);
+    });
+  });
+
+  describe('expiry warning', () => {
+    const now = Date.UTC(2026, 11, 3, 10, 0, 0);
+
+    it('should warn within seven days of the end, and not before or for a key that never ends', () => {
+      expect(expiryWarning({ endsAt: now + EXPIRY_WARNING_MS }, now)).toBe(
+        `299 - "API key expires at ${new Date(now + EXPIRY_WARNING_MS).toISOString()}"`,
+      );
+      expect(expiryWarning({ endsAt: now + 60_000 }, now)).toBe(
+        '299 - "API key expires at 2026-12-03T10:01:00.000Z"',
+      );
+      expect(expiryWarning({ endsAt: now + EXPIRY_WARNING_MS + 1 }, now)).toBeUndefined();
+      expect(expiryWarning({ endsAt: null }, now)).toBeUndefined();
+      expect(expiryWarning({}, now)).toBeUndefined();
+    });
+
+    it('should put the warning on the response of a key that ends soon', async () => {
+      const setHeader = jest.fn();
+      const soon = { ...ocrKey, endsAt: Date.now() + 3_600_000 };
+      verify.mockResolvedValueOnce(soon);
+      const request: FakeRequest = { path: '/x', headers: { 'x-api-key': 'ocr-key' } };
+      const ctx = {
+        getType: () => 'http',
+        getHandler: () => Routes.prototype.ocr,
+        getClass: () => Routes,
+        switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({ setHeader }) }),
+      } as unknown as ExecutionContext;
+      await expect(guard.canActivate(ctx)).resolves.toBe(true);
+      expect(setHeader).toHaveBeenCalledWith('Warning', expiryWarning(soon));
     });
   });
 });

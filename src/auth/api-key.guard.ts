@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
 import { ApiError } from '../common/errors/api-error';
 import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
 import { ApiKeyVerifier } from './api-key.verifier';
@@ -15,6 +16,9 @@ export const INVALID_API_KEY_MESSAGE = API_ERROR_CATALOGUE.invalid_api_key.messa
 // A route under these prefixes that forgot its @Scopes still needs a valid key.
 const PROTECTED_PATH = /^\/+(api|admin)(\/|$)/i;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** How long before a key stops working its answers say so. */
+export const EXPIRY_WARNING_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Global guard: routes marked `@Scopes(...)`, and every route under /api and /admin, need a valid
@@ -51,6 +55,10 @@ export class ApiKeyGuard implements CanActivate {
       throw new ApiError(401, 'invalid_api_key', INVALID_API_KEY_MESSAGE, { 'WWW-Authenticate': 'Bearer' });
     }
     request.apiKey = key;
+    const warning = expiryWarning(key);
+    if (warning !== undefined) {
+      context.switchToHttp().getResponse<Response>().setHeader('Warning', warning);
+    }
     return true;
   }
 
@@ -74,6 +82,18 @@ export class ApiKeyGuard implements CanActivate {
     const parent = await this.verifier.verifyKeyId(claims.keyId);
     return parent === null ? null : { ...parent, scopes: parent.scopes.filter((scope) => scope === 'ocr') };
   }
+}
+
+/**
+ * RFC 9110's `Warning: 299` (a persistent warning, free text) on every answer to a key that stops
+ * working within EXPIRY_WARNING_MS, by expiry or by the end of its rotation grace: the key's owner
+ * sees it in any HTTP log before requests start failing.
+ */
+export function expiryWarning(key: Pick<AuthenticatedKey, 'endsAt'>, nowMs = Date.now()): string | undefined {
+  if (key.endsAt === undefined || key.endsAt === null || key.endsAt - nowMs > EXPIRY_WARNING_MS) {
+    return undefined;
+  }
+  return `299 - "API key expires at ${new Date(key.endsAt).toISOString()}"`;
 }
 
 function hasApiKeyHeader(request: Pick<AuthenticatedRequest, 'headers'>): boolean {

@@ -136,6 +136,7 @@ export class ApiKeyVerifier implements OnModuleInit {
     const ends = [row.expiresAt, row.graceEndsAt]
       .filter((d): d is Date => d !== null)
       .map((d) => d.getTime());
+    const endsAt = ends.length > 0 ? Math.min(...ends) : null;
     return {
       key: {
         id: row.id,
@@ -144,8 +145,9 @@ export class ApiKeyVerifier implements OnModuleInit {
         tier: row.tier,
         scopes: [...row.scopes],
         dailyLimit: row.dailyLimit ?? tier.daily,
+        endsAt,
       },
-      endsAt: ends.length > 0 ? Math.min(...ends) : null,
+      endsAt,
     };
   }
 }

@@ -8,6 +8,7 @@ const key: ApiKeyDto = {
   tier: 'pro',
   scopes: ['ocr'],
   enabled: true,
+  status: 'active',
   createdAt: '2026-11-27T10:00:00.000Z',
   expiresAt: null,
   lastUsedAt: null,

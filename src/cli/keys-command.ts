@@ -125,6 +125,7 @@ const COLUMNS: Array<[string, (key: ApiKeyDto) => string]> = [
   ['TIER', (k) => k.tier],
   ['SCOPES', (k) => k.scopes.join(',')],
   ['ENABLED', (k) => (k.enabled ? 'yes' : 'no')],
+  ['STATUS', (k) => k.status],
   ['DAILY LIMIT', (k) => (k.dailyLimit === null ? 'tier' : String(k.dailyLimit))],
   ['EXPIRES', (k) => k.expiresAt ?? '-'],
   ['LAST USED', (k) => k.lastUsedAt ?? '-'],
