@@ -436,7 +436,33 @@ describe('admin keys API (real gateway, real Postgres)', () => {
       expect(await works(created.key)).toBe(false);
     });
 
+    it('should disable, enable and rotate a key for the running gateway, and show its usage', async () => {
+      const created = await create({ name: 'cli lifecycle', tier: 'pro' });
+      expect(await works(created.key)).toBe(true);
+      expect((await runKeysCli(db.url, ['disable', created.id])).stdout).toBe(
+        `Disabled key ${created.id}.\n`,
+      );
+      expect(await works(created.key)).toBe(false);
+      expect((await runKeysCli(db.url, ['enable', created.id])).code).toBe(0);
+      expect(await works(created.key)).toBe(true);
+
+      const rotated = await runKeysCli(db.url, ['rotate', created.id, '--grace-seconds', '0']);
+      expect(rotated.code).toBe(0);
+      expect(rotated.stdout).toMatch(/^ocr_[a-z0-9]{12}_[A-Za-z0-9_-]{43}\n$/);
+      expect(await works(created.key)).toBe(false);
+      const successor = rotated.stdout.trim();
+      expect(await works(successor)).toBe(true);
+
+      const usage = await runKeysCli(db.url, ['usage', idOf(successor), '--days', '2']);
+      expect(usage.code).toBe(0);
+      const today = new Date().toISOString().slice(0, 10);
+      expect(usage.stdout).toMatch(
+        new RegExp(`^DATE\\s+USED\n\\d{4}-\\d{2}-\\d{2}\\s+0\n${today}\\s+0\ntotal\\s+0\n$`),
+      );
+    });
+
     it.each([
+      [['rotate', 'abcdefgh1234', '--grace-seconds', '2592001'], /graceSeconds must not be greater than/],
       [['create', '--name', 'x', '--tier', 'gold'], /tier must be one of/],
       [['create', '--name', 'x'], /--name and --tier/],
       [['revoke', 'zzzzzzzzzzzz'], /No API key with this id/],
