@@ -15,6 +15,7 @@ import { OcrWorkerClientModule } from './ocr-worker-client/ocr-worker-client.mod
 import { OcrModule } from './ocr/ocr.module';
 import { PlaygroundModule } from './playground/playground.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { TokensModule } from './tokens/tokens.module';
 import { UsageModule } from './usage/usage.module';
 
 /**
@@ -28,6 +29,7 @@ const FEATURE_MODULES: Type[] = [
   AuthorizationModule,
   ApiKeysModule,
   UsageModule,
+  TokensModule,
   OcrModule,
   HealthModule,
   PlaygroundModule,

@@ -63,6 +63,7 @@ export async function createApp(
         'X-RateLimit-Limit',
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
+        'Warning',
       ],
       maxAge: 600,
     });

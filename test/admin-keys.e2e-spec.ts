@@ -19,6 +19,7 @@ const KEY_FIELDS = [
   'lastUsedAt',
   'name',
   'scopes',
+  'status',
   'tier',
 ];
 
@@ -229,6 +230,56 @@ describe('admin keys API (real gateway, real Postgres)', () => {
     });
   });
 
+  describe('status and expiry warning', () => {
+    it('should say active, disabled, rotating and expired as the key goes through them', async () => {
+      const key = await create({ name: 'status', tier: 'pro' });
+      expect((await admin$('GET', `/${key.id}`)).body.status).toBe('active');
+      expect((await admin$('PATCH', `/${key.id}`, { enabled: false })).body.status).toBe('disabled');
+      expect((await admin$('PATCH', `/${key.id}`, { enabled: true })).body.status).toBe('active');
+      const rotated = await admin$('POST', `/${key.id}/rotate`, { graceSeconds: 2 });
+      expect(rotated.body.status).toBe('active');
+      const during = await admin$('GET', '');
+      const old = (during.body.items as Array<{ id: string; status: string }>).find(
+        (item) => item.id === key.id,
+      );
+      expect(old?.status).toBe('rotating');
+      await sleep(Date.parse(rotated.body.graceEndsAt) - Date.now() + 100);
+      expect((await admin$('GET', `/${key.id}`)).body.status).toBe('expired');
+
+      const expiring = await create({
+        name: 'expiring',
+        tier: 'pro',
+        expiresAt: new Date(Date.now() + 1500).toISOString(),
+      });
+      expect(expiring).toMatchObject({ status: 'active' });
+      await sleep(1600);
+      expect((await admin$('GET', `/${expiring.id}`)).body.status).toBe('expired');
+    });
+
+    it('should warn on every answer to a key that expires within seven days, and only then', async () => {
+      const soon = new Date(Date.now() + 3 * 24 * 3600 * 1000);
+      const expiring = await create({ name: 'soon', tier: 'pro', expiresAt: soon.toISOString() });
+      const later = await create({
+        name: 'later',
+        tier: 'pro',
+        expiresAt: new Date(Date.now() + 8 * 24 * 3600 * 1000).toISOString(),
+      });
+      const never = await create({ name: 'never', tier: 'pro' });
+      const usage = await call(gateway.url, 'GET', '/api/v1/usage', { key: expiring.key });
+      expect(usage.status).toBe(200);
+      expect(usage.headers.get('warning')).toBe(`299 - "API key expires at ${soon.toISOString()}"`);
+      // An error answer too: the owner sees it whatever the request.
+      const refused = await call(gateway.url, 'GET', '/admin/v1/keys', { key: expiring.key });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('warning')).toBe(`299 - "API key expires at ${soon.toISOString()}"`);
+      for (const key of [later.key, never.key]) {
+        const answer = await call(gateway.url, 'GET', '/api/v1/usage', { key });
+        expect(answer.status).toBe(200);
+        expect(answer.headers.get('warning')).toBeNull();
+      }
+    });
+  });
+
   describe('revoke', () => {
     it('should answer 204, refuse the key from the next request on, and hide it afterwards', async () => {
       const created = await create({ name: 'doomed', tier: 'pro' });
@@ -385,7 +436,33 @@ describe('admin keys API (real gateway, real Postgres)', () => {
       expect(await works(created.key)).toBe(false);
     });
 
+    it('should disable, enable and rotate a key for the running gateway, and show its usage', async () => {
+      const created = await create({ name: 'cli lifecycle', tier: 'pro' });
+      expect(await works(created.key)).toBe(true);
+      expect((await runKeysCli(db.url, ['disable', created.id])).stdout).toBe(
+        `Disabled key ${created.id}.\n`,
+      );
+      expect(await works(created.key)).toBe(false);
+      expect((await runKeysCli(db.url, ['enable', created.id])).code).toBe(0);
+      expect(await works(created.key)).toBe(true);
+
+      const rotated = await runKeysCli(db.url, ['rotate', created.id, '--grace-seconds', '0']);
+      expect(rotated.code).toBe(0);
+      expect(rotated.stdout).toMatch(/^ocr_[a-z0-9]{12}_[A-Za-z0-9_-]{43}\n$/);
+      expect(await works(created.key)).toBe(false);
+      const successor = rotated.stdout.trim();
+      expect(await works(successor)).toBe(true);
+
+      const usage = await runKeysCli(db.url, ['usage', idOf(successor), '--days', '2']);
+      expect(usage.code).toBe(0);
+      const today = new Date().toISOString().slice(0, 10);
+      expect(usage.stdout).toMatch(
+        new RegExp(`^DATE\\s+USED\n\\d{4}-\\d{2}-\\d{2}\\s+0\n${today}\\s+0\ntotal\\s+0\n$`),
+      );
+    });
+
     it.each([
+      [['rotate', 'abcdefgh1234', '--grace-seconds', '2592001'], /graceSeconds must not be greater than/],
       [['create', '--name', 'x', '--tier', 'gold'], /tier must be one of/],
       [['create', '--name', 'x'], /--name and --tier/],
       [['revoke', 'zzzzzzzzzzzz'], /No API key with this id/],

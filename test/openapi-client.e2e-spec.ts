@@ -141,6 +141,7 @@ describe('OpenAPI document for client generators (real gateway)', () => {
         'createKey',
         'listKeys',
         'revokeKey',
+        'createToken',
       ]),
     );
     for (const id of ids) {
@@ -168,6 +169,7 @@ describe('OpenAPI document for client generators (real gateway)', () => {
       'OcrRequestDto',
       'OcrUploadDto',
       'CreateApiKeyDto',
+      'CreateTokenDto',
     ]) {
       expect([name, document.components.schemas[name].additionalProperties]).toEqual([name, false]);
     }

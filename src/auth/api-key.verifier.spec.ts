@@ -226,4 +226,41 @@ describe(ApiKeyVerifier.name, () => {
     expect(good).not.toBeNull();
     expect(bad).toBeNull();
   });
+
+  describe('verifyKeyId (the key behind a short-lived token)', () => {
+    it('should give the key of a usable row, without bcrypt, and refuse it once it is not usable', async () => {
+      const key = await stored();
+      const id = key.split('_')[1];
+      await expect(verifier.verifyKeyId(id)).resolves.toMatchObject({
+        id,
+        scopes: ['ocr'],
+        dailyLimit: 1000,
+      });
+      expect(compare).not.toHaveBeenCalled();
+      expect(record).toHaveBeenCalledWith(id);
+      rows.get(id)!.revokedAt = new Date();
+      cache.invalidate(id);
+      await expect(verifier.verifyKeyId(id)).resolves.toBeNull();
+      expect(authFailure).toHaveBeenLastCalledWith('revoked');
+    });
+
+    it('should refuse a disabled, expired or unknown key', async () => {
+      const disabled = (await stored({ enabled: false })).split('_')[1];
+      const expired = (await stored({ expiresAt: new Date(Date.now() - 1000) })).split('_')[1];
+      for (const id of [disabled, expired, 'unknown00001']) {
+        await expect(verifier.verifyKeyId(id)).resolves.toBeNull();
+      }
+      expect(authFailure.mock.calls).toEqual([['disabled'], ['expired'], ['unknown_key']]);
+    });
+
+    it('should serve a repeated id from the cache until the key changes', async () => {
+      const id = (await stored()).split('_')[1];
+      await verifier.verifyKeyId(id);
+      await verifier.verifyKeyId(id);
+      expect(findById).toHaveBeenCalledTimes(1);
+      cache.invalidate(id);
+      await verifier.verifyKeyId(id);
+      expect(findById).toHaveBeenCalledTimes(2);
+    });
+  });
 });

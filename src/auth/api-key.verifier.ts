@@ -48,15 +48,38 @@ export class ApiKeyVerifier implements OnModuleInit {
     return verification.key;
   }
 
+  /**
+   * The key a short-lived token was minted by, whose signature has already been checked: the same
+   * row checks as for a presented key (revoked, disabled, expired, grace over, tier), the same
+   * cache and invalidation, but no secret to compare. Null when the key is no longer usable.
+   */
+  async verifyKeyId(id: string): Promise<AuthenticatedKey | null> {
+    const verification = await this.cachedOrChecked(`key-id:${id}`, (slot) => this.checkRow(id, slot));
+    if (typeof verification === 'string') {
+      this.metrics.authFailure(verification);
+      return null;
+    }
+    this.lastUsed.record(verification.key.id);
+    return verification.key;
+  }
+
   private async verification(presented: string | undefined): Promise<CachedVerification | AuthFailureReason> {
     if (presented === undefined || presented === '') {
       return 'missing';
     }
-    const fingerprint = KeyVerificationCache.fingerprint(presented);
+    return this.cachedOrChecked(KeyVerificationCache.fingerprint(presented), (fingerprint) =>
+      this.check(presented, fingerprint),
+    );
+  }
+
+  private async cachedOrChecked(
+    fingerprint: string,
+    check: (fingerprint: string) => Promise<CachedVerification | AuthFailureReason>,
+  ): Promise<CachedVerification | AuthFailureReason> {
     const hit = this.cache.get(fingerprint);
     const verification = hit?.current
       ? hit.verification
-      : await this.inFlight.run(fingerprint, () => this.check(presented, fingerprint));
+      : await this.inFlight.run(fingerprint, () => check(fingerprint));
     if (typeof verification === 'string') {
       return verification;
     }
@@ -80,6 +103,20 @@ export class ApiKeyVerifier implements OnModuleInit {
     if (!verifiedBefore && !(await this.hasher.verify(presented, row?.keyHash ?? null))) {
       return id === null ? 'malformed' : row === null ? 'unknown_key' : 'wrong_secret';
     }
+    return this.remember(row, fingerprint, ticket);
+  }
+
+  /** The row alone, for a key id taken from a signed token (its slot never collides with a SHA-256 fingerprint). */
+  private async checkRow(id: string, slot: string): Promise<CachedVerification | AuthFailureReason> {
+    const ticket = this.cache.ticket();
+    return this.remember(await this.keys.findById(id), slot, ticket);
+  }
+
+  private remember(
+    row: ApiKey | null,
+    fingerprint: string,
+    ticket: number,
+  ): CachedVerification | AuthFailureReason {
     const verification = row === null ? 'unknown_key' : (unusable(row) ?? this.toVerification(row));
     if (typeof verification === 'string') {
       this.cache.delete(fingerprint);
@@ -99,6 +136,7 @@ export class ApiKeyVerifier implements OnModuleInit {
     const ends = [row.expiresAt, row.graceEndsAt]
       .filter((d): d is Date => d !== null)
       .map((d) => d.getTime());
+    const endsAt = ends.length > 0 ? Math.min(...ends) : null;
     return {
       key: {
         id: row.id,
@@ -107,8 +145,9 @@ export class ApiKeyVerifier implements OnModuleInit {
         tier: row.tier,
         scopes: [...row.scopes],
         dailyLimit: row.dailyLimit ?? tier.daily,
+        endsAt,
       },
-      endsAt: ends.length > 0 ? Math.min(...ends) : null,
+      endsAt,
     };
   }
 }

@@ -4,6 +4,7 @@ import { ApiKeyChanges } from '../api-keys/api-key-changes';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AppConfig } from '../config';
+import { TokenSigningModule } from '../tokens/token-signing.module';
 import { ApiKeyChangeListener, heartbeatTimings } from './api-key-change.listener';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyVerifier } from './api-key.verifier';
@@ -15,7 +16,7 @@ import { LastUsedRecorder } from './last-used.recorder';
  * limits key on `request.apiKey`): Nest runs APP_GUARDs in module registration order.
  */
 @Module({
-  imports: [ApiKeysModule],
+  imports: [ApiKeysModule, TokenSigningModule],
   providers: [
     {
       provide: KeyVerificationCache,

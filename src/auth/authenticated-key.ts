@@ -10,4 +10,6 @@ export interface AuthenticatedKey {
   scopes: ApiKeyScope[];
   /** Effective daily quota: the key's override, else its tier's. */
   dailyLimit: number;
+  /** Epoch ms at which the key stops working (expiry or end of its rotation grace); null: never. */
+  endsAt?: number | null;
 }

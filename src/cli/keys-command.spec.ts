@@ -8,6 +8,7 @@ const key: ApiKeyDto = {
   tier: 'pro',
   scopes: ['ocr'],
   enabled: true,
+  status: 'active',
   createdAt: '2026-11-27T10:00:00.000Z',
   expiresAt: null,
   lastUsedAt: null,
@@ -51,6 +52,17 @@ describe('keys command', () => {
     [['create', '--name', 'x', '--tier', 'pro', 'extra']],
     [['revoke']],
     [['revoke', 'a', 'b']],
+    [['rotate']],
+    [['rotate', 'abcdefgh1234', '--grace-seconds', '-1']],
+    [['rotate', 'abcdefgh1234', '--grace-seconds', '1.5']],
+    [['rotate', 'abcdefgh1234', '--grace-seconds', '2592001']],
+    [['rotate', 'abcdefgh1234', '--days', '3']],
+    [['disable']],
+    [['enable', 'a', 'b']],
+    [['usage']],
+    [['usage', 'abcdefgh1234', '--days', '0']],
+    [['usage', 'abcdefgh1234', '--days', '367']],
+    [['usage', 'abcdefgh1234', '--days', 'many']],
     [['list', '--all']],
     [['frobnicate']],
   ])('should refuse %j as a usage error', async (argv) => {
@@ -88,5 +100,77 @@ describe('keys command', () => {
 
   it('should say so when there are no keys', () => {
     expect(formatTable([])).toBe('No keys.\n');
+  });
+
+  it.each<[string[], unknown]>([
+    [['rotate', 'abcdefgh1234'], { name: 'rotate', id: 'abcdefgh1234' }],
+    [
+      ['rotate', 'abcdefgh1234', '--grace-seconds', '3600'],
+      { name: 'rotate', id: 'abcdefgh1234', graceSeconds: 3600 },
+    ],
+    [
+      ['rotate', '--grace-seconds', '0', 'abcdefgh1234'],
+      { name: 'rotate', id: 'abcdefgh1234', graceSeconds: 0 },
+    ],
+    [['disable', 'abcdefgh1234'], { name: 'disable', id: 'abcdefgh1234' }],
+    [['enable', 'abcdefgh1234'], { name: 'enable', id: 'abcdefgh1234' }],
+    [['usage', 'abcdefgh1234'], { name: 'usage', id: 'abcdefgh1234' }],
+    [['usage', 'abcdefgh1234', '--days', '7'], { name: 'usage', id: 'abcdefgh1234', days: 7 }],
+  ])('should parse %j', async (argv, expected) => {
+    await expect(parseCommand(argv)).resolves.toEqual(expected);
+  });
+
+  it('should print only the successor key for rotate, passing the grace', async () => {
+    const out: string[] = [];
+    const keys = { rotate: jest.fn().mockResolvedValue({ ...key, key: 'ocr_zzzzzzzzzzzz_s' }) };
+    await runCommand(
+      await parseCommand(['rotate', 'abcdefgh1234', '--grace-seconds', '60']),
+      keys as unknown as ApiKeysService,
+      {
+        out: (text) => out.push(text),
+      },
+    );
+    expect(keys.rotate).toHaveBeenCalledWith('abcdefgh1234', 60);
+    expect(out.join('')).toBe('ocr_zzzzzzzzzzzz_s\n');
+  });
+
+  it('should disable and enable through the same update as PATCH enabled', async () => {
+    const out: string[] = [];
+    const keys = { update: jest.fn().mockResolvedValue(key) };
+    const service = keys as unknown as ApiKeysService;
+    await runCommand(await parseCommand(['disable', 'abcdefgh1234']), service, {
+      out: (text) => out.push(text),
+    });
+    await runCommand(await parseCommand(['enable', 'abcdefgh1234']), service, {
+      out: (text) => out.push(text),
+    });
+    expect(keys.update.mock.calls).toEqual([
+      ['abcdefgh1234', { enabled: false }],
+      ['abcdefgh1234', { enabled: true }],
+    ]);
+    expect(out).toEqual(['Disabled key abcdefgh1234.\n', 'Enabled key abcdefgh1234.\n']);
+  });
+
+  it('should print usage per day and the total', async () => {
+    const out: string[] = [];
+    const usage = {
+      id: 'abcdefgh1234',
+      days: 2,
+      total: 5,
+      items: [
+        { date: '2026-12-02', used: 0 },
+        { date: '2026-12-03', used: 5 },
+      ],
+    };
+    const keys = { usageOf: jest.fn().mockResolvedValue(usage) };
+    await runCommand(
+      await parseCommand(['usage', 'abcdefgh1234', '--days', '2']),
+      keys as unknown as ApiKeysService,
+      {
+        out: (text) => out.push(text),
+      },
+    );
+    expect(keys.usageOf).toHaveBeenCalledWith('abcdefgh1234', 2);
+    expect(out.join('')).toBe('DATE        USED\n2026-12-02  0\n2026-12-03  5\ntotal       5\n');
   });
 });

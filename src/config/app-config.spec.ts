@@ -156,6 +156,22 @@ describe(AppConfig.name, () => {
     ]);
   });
 
+  it('should read token signing secrets, off by default, and refuse short or non-base64url ones', () => {
+    expect(loadConfig({}, '/srv/app').tokens.signingKeys).toEqual([]);
+    const first = Buffer.alloc(32, 1).toString('base64url');
+    const second = Buffer.alloc(48, 2).toString('base64url');
+    expect(loadConfig({ TOKEN_SIGNING_KEYS: ` ${first}, ${second} ` }, '/srv/app').tokens.signingKeys).toEqual([
+      first,
+      second,
+    ]);
+    const short = Buffer.alloc(31, 3).toString('base64url');
+    expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first},${short}` })).toEqual([
+      expect.stringMatching(/^TOKEN_SIGNING_KEYS /),
+    ]);
+    expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first}+/` })).toEqual([expect.stringMatching(/^TOKEN_SIGNING_KEYS /)]);
+    expect(problemsOf({ TOKEN_SIGNING_KEYS: short }).join('\n')).not.toContain(short);
+  });
+
   it('should never echo a variable value in the error message', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/ocr' })).toThrow(ConfigError);
     expect(problemsOf({ DATABASE_URL: 'mysql://root:hunter2@db/ocr' }).join('\n')).not.toContain('hunter2');

@@ -82,6 +82,8 @@ export class AppConfig {
   };
   /** The per-address limit in front of authentication (ipRps 0: off) and the Redis key prefix. */
   readonly rateLimit!: { readonly ipRps: number; readonly ipBurst: number; readonly redisPrefix: string };
+  /** Short-lived token signing secrets, base64url, the signing one first; empty: tokens are off. */
+  readonly tokens!: { readonly signingKeys: readonly string[] };
   readonly tiers!: Tiers;
   readonly log!: { readonly level: LogLevel };
   readonly metrics!: { readonly enabled: boolean };
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
 
   const corsOrigins = parseOrigins(vars.CORS_ORIGINS, problems);
   const trustProxy = parseTrustProxy(vars.TRUST_PROXY, problems);
+  const signingKeys = parseSigningKeys(vars.TOKEN_SIGNING_KEYS, problems);
   const { tiers, errors: tierErrors } = parseTiers(vars.TIERS);
   problems.push(...tierErrors);
   if (vars.HTTP_HEADERS_TIMEOUT_MS > vars.HTTP_REQUEST_TIMEOUT_MS) {
@@ -203,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       ipBurst: vars.IP_RATE_LIMIT_BURST,
       redisPrefix: vars.RATE_LIMIT_REDIS_PREFIX,
     },
+    tokens: { signingKeys },
     tiers,
     log: { level: vars.LOG_LEVEL },
     metrics: { enabled: vars.METRICS_ENABLED },
@@ -219,6 +223,23 @@ function splitList(raw: string): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+}
+
+/** A token signed with a short secret could be forged by search: 32 bytes, as HMAC-SHA256's output. */
+export const MIN_TOKEN_SECRET_BYTES = 32;
+
+function parseSigningKeys(raw: string, problems: string[]): string[] {
+  const secrets = splitList(raw);
+  const valid = secrets.every(
+    (secret) =>
+      /^[A-Za-z0-9_-]+$/.test(secret) && Buffer.from(secret, 'base64url').length >= MIN_TOKEN_SECRET_BYTES,
+  );
+  if (!valid) {
+    problems.push(
+      `TOKEN_SIGNING_KEYS must be a comma-separated list of base64url secrets of at least ${MIN_TOKEN_SECRET_BYTES} bytes each`,
+    );
+  }
+  return secrets;
 }
 
 function parseOrigins(raw: string, problems: string[]): string[] {

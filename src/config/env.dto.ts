@@ -309,6 +309,13 @@ export class EnvironmentVariables {
   @IsString()
   CORS_ORIGINS = '';
 
+  /**
+   * Secrets that sign short-lived tokens (POST /api/v1/tokens): comma-separated base64url, 32 bytes
+   * or more each; the first signs, all verify. Unset: tokens are off.
+   */
+  @IsString()
+  TOKEN_SIGNING_KEYS = '';
+
   @IsString()
   TRUST_PROXY = 'false';
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes';
 import type { ApiKey } from '../api-key.entity';
+import { API_KEY_STATUSES, apiKeyStatus, type ApiKeyStatus } from '../api-key-status';
 
 /** A key as admins see it: never a secret or a hash. */
 export class ApiKeyDto {
@@ -18,6 +19,15 @@ export class ApiKeyDto {
 
   @ApiProperty({ example: true })
   enabled!: boolean;
+
+  @ApiProperty({
+    enum: API_KEY_STATUSES,
+    example: 'active',
+    description:
+      'revoked; expired (its expiry or rotation grace has passed); disabled; rotating (superseded by a rotation, ' +
+      'working until graceEndsAt); else active. Only active and rotating keys are accepted.',
+  })
+  status!: ApiKeyStatus;
 
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   createdAt!: string;
@@ -72,6 +82,7 @@ export function toApiKeyDto(key: ApiKey): ApiKeyDto {
     tier: key.tier,
     scopes: [...key.scopes],
     enabled: key.enabled,
+    status: apiKeyStatus(key),
     createdAt: key.createdAt.toISOString(),
     expiresAt: key.expiresAt?.toISOString() ?? null,
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,

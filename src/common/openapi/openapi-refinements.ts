@@ -1,5 +1,10 @@
 import type { HeaderObject, OpenAPIObject, ReferenceObject, SchemaObject } from '@nestjs/swagger';
-import { RATE_LIMIT_HEADERS, REQUEST_ID_HEADER, RETRY_AFTER_HEADER } from './response-headers.openapi';
+import {
+  EXPIRY_WARNING_HEADER,
+  RATE_LIMIT_HEADERS,
+  REQUEST_ID_HEADER,
+  RETRY_AFTER_HEADER,
+} from './response-headers.openapi';
 
 type Schema = SchemaObject | ReferenceObject;
 
@@ -53,7 +58,12 @@ export function refuseExtraProperties(document: OpenAPIObject): void {
  * rate-limit fields on every answer of an authenticated operation but its 401.
  */
 export function declareResponseHeaders(document: OpenAPIObject): void {
-  const definitions = { ...REQUEST_ID_HEADER, ...RETRY_AFTER_HEADER, ...RATE_LIMIT_HEADERS };
+  const definitions = {
+    ...REQUEST_ID_HEADER,
+    ...RETRY_AFTER_HEADER,
+    ...RATE_LIMIT_HEADERS,
+    ...EXPIRY_WARNING_HEADER,
+  };
   document.components = {
     ...document.components,
     headers: { ...document.components?.headers, ...definitions },
@@ -76,6 +86,7 @@ export function declareResponseHeaders(document: OpenAPIObject): void {
           ...refs(REQUEST_ID_HEADER),
           ...(status === '429' || status === '503' ? refs(RETRY_AFTER_HEADER) : {}),
           ...(authenticated && status !== '401' ? refs(RATE_LIMIT_HEADERS) : {}),
+          ...(authenticated && status !== '401' ? refs(EXPIRY_WARNING_HEADER) : {}),
         };
       }
     }

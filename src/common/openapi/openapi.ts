@@ -29,7 +29,8 @@ export function buildOpenApiDocument(app: INestApplication, options: OpenApiOpti
     .addSecurity(BEARER_SCHEME, {
       type: 'http',
       scheme: 'bearer',
-      description: 'The same API key as a bearer token',
+      description:
+        'The same API key as a bearer token; on the OCR and usage endpoints also a short-lived token (ocrt_…) from POST /api/v1/tokens',
     })
     .build();
   const document = SwaggerModule.createDocument(app, config, {

@@ -45,3 +45,13 @@ export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
     schema: { type: 'integer', example: 1 },
   },
 };
+
+/** On any answer to a key that stops working within 7 days (see ApiKeyGuard's expiryWarning). */
+export const EXPIRY_WARNING_HEADER: Record<string, HeaderObject> = {
+  Warning: {
+    description:
+      'Only when the key (or the key behind a short-lived token) stops working within 7 days, by expiry or by ' +
+      'the end of its rotation grace: RFC 9110 warn-code 299 with the time, in ISO 8601.',
+    schema: { type: 'string', example: '299 - "API key expires at 2026-12-05T10:00:00.000Z"' },
+  },
+};

@@ -1,0 +1,37 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 300;
+export const MIN_TOKEN_TTL_SECONDS = 30;
+/** Also how long a signing secret must keep verifying after it stops signing. */
+export const MAX_TOKEN_TTL_SECONDS = 3600;
+
+/** An origin as browsers send it: scheme, host and optional port, no path and no trailing slash. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+export class CreateTokenDto {
+  @ApiPropertyOptional({
+    minimum: MIN_TOKEN_TTL_SECONDS,
+    maximum: MAX_TOKEN_TTL_SECONDS,
+    default: DEFAULT_TOKEN_TTL_SECONDS,
+    example: 300,
+    description: 'How long the token works, in seconds.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_TOKEN_TTL_SECONDS)
+  @Max(MAX_TOKEN_TTL_SECONDS)
+  ttlSeconds?: number;
+
+  @ApiPropertyOptional({
+    example: 'https://app.example.com',
+    maxLength: 200,
+    description:
+      "When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 forbidden.",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(ORIGIN, { message: 'origin must be an origin such as https://app.example.com' })
+  origin?: string;
+}
