@@ -130,7 +130,7 @@ export class WorkerEnvironment {
   @IsBoolean()
   USE_ANGLE_CLS = true;
 
-  /** Line crops per recognizer run (PaddleOCR's rec_batch_num). */
+  /** Line crops per recognizer run (PaddleOCR's rec_batch_num); 1 measured fastest on the CPU (docs/BENCHMARKS.md). */
   @Transform(toNumber)
   @IsInt()
   @Min(1)
