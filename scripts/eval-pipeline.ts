@@ -4,13 +4,18 @@
  *
  *   npx ts-node --transpile-only -r tsconfig-paths/register scripts/eval-pipeline.ts \
  *     --images DIR [--images DIR2 ...] --out PRED_DIR [--threads 2] [--det-limit 960] [--cls] \
- *     [--device cpu] [--optimized CACHE_DIR] [--tuning '{"spacing":{"minGapSteps":4}}'] [--rotate 90]
+ *     [--device cpu] [--optimized CACHE_DIR] [--tuning '{"spacing":{"minGapSteps":4}}'] [--rec-batch 1,8] [--rotate 90]
  *
  * --rotate turns every image clockwise by that many degrees (90, 180 or 270) as it is loaded, to
  * measure whole-page orientation; the turned image (lossless PNG) stays in memory, the timing
  * starts after it. The ground truth boxes are not turned: the scorer compares text only.
  *
- * With several --images folders, predictions go to PRED_DIR/<folder name>/.
+ * With several --images folders, predictions go to PRED_DIR/<folder name>/. With several
+ * recognition batch sizes (`--rec-batch 1,4,8`, OCR_REC_BATCH's values; default 1) it builds one
+ * engine per size and runs each image through all of them in turn (the order rotating from image
+ * to image, so that load on the machine falls on all alike); predictions go to
+ * PRED_DIR/b<N>/[<folder name>/], and each size's report also counts the lines whose text differs
+ * from the first size's reading of the same line box.
  *
  * It also checks two properties of the word boxes on every image (evaluation only): every word
  * box lies inside its line's box (within a pixel: boxes are rounded), and a line's words joined
@@ -73,6 +78,8 @@ function checkWords(lines: readonly OcrLine[]): WordCheck {
 
 interface Sample {
   name: string;
+  /** Each line's text by its box: the same boxes come out of every batch size (detection is the same). */
+  textByBox: Map<string, string>;
   words: WordCheck;
   warnings: string[];
   totalMs: number;
@@ -83,41 +90,60 @@ interface Sample {
 }
 
 async function evaluateFolder(
-  engine: OcrEngine,
+  engines: ReadonlyArray<{ engine: OcrEngine; outDir: string }>,
   dir: string,
-  outDir: string,
   rotate: number,
-): Promise<Sample[]> {
-  mkdirSync(outDir, { recursive: true });
+): Promise<Sample[][]> {
+  for (const { outDir } of engines) {
+    mkdirSync(outDir, { recursive: true });
+  }
   const files = readdirSync(dir)
     .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
     .sort();
-  const samples: Sample[] = [];
-  for (const file of files) {
+  const samples: Sample[][] = engines.map(() => []);
+  for (const [index, file] of files.entries()) {
     const stored = readFileSync(join(dir, file));
     const bytes = rotate ? await sharp(stored).rotate(rotate).png().toBuffer() : stored;
-    const start = performance.now();
-    const cpuStart = process.cpuUsage();
-    const result = await engine.recognize(bytes, 'text');
-    const totalMs = performance.now() - start;
-    const cpu = process.cpuUsage(cpuStart);
-    const cpuMs = (cpu.user + cpu.system) / 1000;
     const name = basename(file, extname(file));
-    writeFileSync(join(outDir, `${name}.txt`), `${result.text}\n`);
-    samples.push({
-      name,
-      totalMs,
-      cpuMs,
-      lines: result.lines.length,
-      stageMs: result.stageMs,
-      words: checkWords(result.lines),
-      warnings: result.warnings,
-    });
-    console.log(
-      `${name.padEnd(24)} ${totalMs.toFixed(0).padStart(6)} ms  cpu ${cpuMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
-    );
+    for (let k = 0; k < engines.length; k++) {
+      const which = (index + k) % engines.length;
+      const { engine, outDir } = engines[which];
+      const start = performance.now();
+      const cpuStart = process.cpuUsage();
+      const result = await engine.recognize(bytes, 'text');
+      const totalMs = performance.now() - start;
+      const cpu = process.cpuUsage(cpuStart);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      writeFileSync(join(outDir, `${name}.txt`), `${result.text}\n`);
+      samples[which].push({
+        name,
+        textByBox: new Map(result.lines.map((line) => [JSON.stringify(line.box), line.text])),
+        totalMs,
+        cpuMs,
+        lines: result.lines.length,
+        stageMs: result.stageMs,
+        words: checkWords(result.lines),
+        warnings: result.warnings,
+      });
+      console.log(
+        `${name.padEnd(24)} ${engines.length > 1 ? `${basename(outDir).padEnd(6)} ` : ''}${totalMs.toFixed(0).padStart(6)} ms  cpu ${cpuMs.toFixed(0).padStart(6)} ms  ${String(result.lines.length).padStart(4)} lines`,
+      );
+    }
   }
   return samples;
+}
+
+/** Lines of `samples` whose text differs from, or is missing in, `reference` (matched by image and box). */
+function changedLines(samples: readonly Sample[], reference: readonly Sample[]): number {
+  let changed = 0;
+  samples.forEach((sample, i) => {
+    const theirs = reference[i].textByBox;
+    const boxes = new Set([...sample.textByBox.keys(), ...theirs.keys()]);
+    for (const box of boxes) {
+      changed += sample.textByBox.get(box) === theirs.get(box) ? 0 : 1;
+    }
+  });
+  return changed;
 }
 
 function report(label: string, samples: Sample[]): void {
@@ -164,27 +190,36 @@ async function main(): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       tuning: { type: 'string' },
       optimized: { type: 'string' },
+      'rec-batch': { type: 'string', default: '1' },
       rotate: { type: 'string', default: '0' },
     },
   });
   const rotate = Number(values.rotate);
   if (!values.images?.length || !values.out || ![0, 90, 180, 270].includes(rotate)) {
     console.error(
-      'usage: eval-pipeline --images DIR [--images DIR ...] --out PRED_DIR [--threads N] [--det-limit N] [--cls] [--tuning JSON] [--rotate 90|180|270]',
+      'usage: eval-pipeline --images DIR [--images DIR ...] --out PRED_DIR [--threads N] [--det-limit N] [--cls] [--tuning JSON] [--rec-batch N[,N...]] [--rotate 90|180|270]',
     );
     process.exit(2);
   }
   const tuning = values.tuning ? (JSON.parse(values.tuning) as TuningOverrides) : undefined;
-  const engine = await OcrEngine.create({
-    device: values.device as DeviceChoice,
-    intraOpThreads: Number(values.threads),
-    detLimitSideLen: Number(values['det-limit']),
-    useAngleCls: values.cls,
-    maxPixels: 40_000_000,
-    tuning,
-    optimizedModelDir: values.optimized,
-    logger: { log: (m) => console.log(m), warn: (m) => console.warn(m) },
-  });
+  const out = values.out;
+  const batchSizes = values['rec-batch'].split(',').map(Number);
+  const engines: OcrEngine[] = [];
+  for (const recBatchSize of batchSizes) {
+    engines.push(
+      await OcrEngine.create({
+        device: values.device as DeviceChoice,
+        intraOpThreads: Number(values.threads),
+        detLimitSideLen: Number(values['det-limit']),
+        useAngleCls: values.cls,
+        recBatchSize,
+        maxPixels: 40_000_000,
+        tuning,
+        optimizedModelDir: values.optimized,
+        logger: { log: (m) => console.log(m), warn: (m) => console.warn(m) },
+      }),
+    );
+  }
   console.log(
     `load average at start ${loadavg()
       .map((l) => l.toFixed(2))
@@ -192,8 +227,21 @@ async function main(): Promise<void> {
   );
   try {
     for (const dir of values.images) {
-      const outDir = values.images.length > 1 ? join(values.out, basename(dir)) : values.out;
-      report(basename(dir), await evaluateFolder(engine, dir, outDir, rotate));
+      const folder = values.images.length > 1 ? basename(dir) : '';
+      const runs = engines.map((engine, k) => ({
+        engine,
+        outDir: join(out, batchSizes.length > 1 ? `b${batchSizes[k]}` : '', folder),
+      }));
+      const samples = await evaluateFolder(runs, dir, rotate);
+      samples.forEach((own, k) => {
+        const label = batchSizes.length > 1 ? `${basename(dir)}, rec batch ${batchSizes[k]}` : basename(dir);
+        report(label, own);
+        if (k > 0) {
+          console.log(
+            `  text         ${changedLines(own, samples[0])} line(s) differ from rec batch ${batchSizes[0]}`,
+          );
+        }
+      });
     }
     console.log(
       `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, load average ${loadavg()
@@ -201,7 +249,7 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
   } finally {
-    await engine.close();
+    await Promise.all(engines.map((engine) => engine.close()));
   }
 }
 

@@ -423,6 +423,52 @@ describe('OCR worker start-up', () => {
     expect(worker.output()).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 
+  it('should read lines of several widths in batches (OCR_REC_BATCH=4) as it reads them one at a time', async () => {
+    const { png, truth } = await renderWords([
+      ['TOTAL', '12.50', 'paid', 'by', 'card'],
+      ['No.', '7'],
+      ['INVOICE', 'No.', '2024-117'],
+      ['Tax', '0.95'],
+      ['Cash', '20.00', 'change', '7.50'],
+    ]);
+    const readWith = async (batch: string): Promise<RecognizeResult> => {
+      const worker = await startWorker({ OCR_LANES: '1', OCR_INTRA_OP_THREADS: '1', OCR_REC_BATCH: batch });
+      const client = connect(worker.port);
+      try {
+        await waitUntilHealthy(client, worker);
+        const body: RecognizeRequest = {
+          jobId: `job_${randomBytes(6).toString('hex')}`,
+          requestId: `req_${randomBytes(4).toString('hex')}`,
+          bytes: png,
+          image: { format: 'png', width: 900, height: 440 },
+          mode: 'text',
+          deadline: Date.now() + 60_000,
+        };
+        return await firstValueFrom(
+          client.send<RecognizeResult>(OcrPatterns.recognize, body).pipe(timeout(60_000)),
+        );
+      } finally {
+        client.close();
+        worker.child.kill('SIGTERM');
+        await worker.exited;
+      }
+    };
+    const alone = await readWith('1');
+    const batched = await readWith('4');
+    expect(alone.lines).toHaveLength(truth.length);
+    // Same lines in the same order, the same words, each word's box where it is read alone.
+    expect(batched.lines.map((l) => l.words.map((w) => w.text))).toEqual(
+      alone.lines.map((l) => l.words.map((w) => w.text)),
+    );
+    for (const [i, line] of batched.lines.entries()) {
+      for (const [j, word] of line.words.entries()) {
+        expect(word.box.every((corner) => insideQuad(corner, line.box))).toBe(true);
+        const overlap = iou(boundsOf(word.box), boundsOf(alone.lines[i].words[j].box));
+        expect({ word: word.text, good: overlap >= 0.9 }).toEqual({ word: word.text, good: true });
+      }
+    }
+  });
+
   it('should listen on loopback only by default', async () => {
     const worker = await startWorker({ OCR_LANES: '1', USE_ANGLE_CLS: 'false' });
     const client = connect(worker.port);

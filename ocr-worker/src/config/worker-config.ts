@@ -36,6 +36,8 @@ export interface WorkerConfig {
   optimizedModelDir?: string;
   detLimitSideLen: number;
   useAngleCls: boolean;
+  /** Line crops per recognizer run, sorted by aspect ratio and padded to the batch's widest; 1: one run per crop. */
+  recBatchSize: number;
   maxImagePixels: number;
   /** Decoded pixels in flight across the lanes: bounds the memory that large scans take together. */
   maxInflightPixels: number;
@@ -125,6 +127,7 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     optimizedModelDir: vars.OPTIMIZE_MODELS ? directory('MODEL_CACHE_DIR', vars.MODEL_CACHE_DIR) : undefined,
     detLimitSideLen: vars.DET_LIMIT_SIDE_LEN,
     useAngleCls: vars.USE_ANGLE_CLS,
+    recBatchSize: vars.OCR_REC_BATCH,
     maxImagePixels: vars.MAX_IMAGE_PIXELS,
     maxInflightPixels: vars.WORKER_MAX_INFLIGHT_PIXELS,
     maxFrameBytes: vars.MAX_BODY_BYTES + FRAME_ENVELOPE_BYTES,

@@ -130,6 +130,13 @@ export class WorkerEnvironment {
   @IsBoolean()
   USE_ANGLE_CLS = true;
 
+  /** Line crops per recognizer run (PaddleOCR's rec_batch_num); 1 measured fastest on the CPU (docs/BENCHMARKS.md). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  OCR_REC_BATCH = 1;
+
   @Transform(toNumber)
   @IsInt()
   @Min(MAX_IMAGE_PIXELS_RANGE.min)

@@ -12,6 +12,7 @@ export interface LaneWorkerData {
     optimizedModelDir?: string;
     detLimitSideLen: number;
     useAngleCls: boolean;
+    recBatchSize: number;
     maxPixels: number;
   };
 }

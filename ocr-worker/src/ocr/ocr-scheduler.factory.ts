@@ -33,6 +33,7 @@ export async function startOcrScheduler(config: WorkerConfig, logger: Logger): P
             optimizedModelDir: config.optimizedModelDir,
             detLimitSideLen: config.detLimitSideLen,
             useAngleCls: config.useAngleCls,
+            recBatchSize: config.recBatchSize,
             maxPixels: config.maxImagePixels,
           },
         },

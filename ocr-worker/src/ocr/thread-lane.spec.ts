@@ -33,7 +33,14 @@ const ECHO_LANE = `${LANE_PRELUDE}
 
 const workerData: LaneWorkerData = {
   laneId: 7,
-  engine: { device: 'cpu', intraOpThreads: 1, detLimitSideLen: 960, useAngleCls: true, maxPixels: 1_000_000 },
+  engine: {
+    device: 'cpu',
+    intraOpThreads: 1,
+    detLimitSideLen: 960,
+    useAngleCls: true,
+    recBatchSize: 1,
+    maxPixels: 1_000_000,
+  },
 };
 
 function bytes(...values: number[]): ArrayBuffer {

@@ -37,6 +37,11 @@ export interface EngineOptions {
   /** Long-side limit of the detector's input (PaddleOCR's det_limit_side_len; 960 measured best here). */
   detLimitSideLen: number;
   useAngleCls: boolean;
+  /**
+   * Line crops per recognizer run (PaddleOCR's rec_batch_num), sorted by aspect ratio and padded
+   * to the widest of each batch; 1 (the default) runs each crop alone.
+   */
+  recBatchSize?: number;
   /** Larger images are refused (image_too_large) from their header, before decoding. */
   maxPixels: number;
   logger?: EngineLogger;
@@ -185,14 +190,15 @@ export class OcrEngine {
       const lines: OcrLine[] = [];
       let turned = 0;
       await timed('recognize', async () => {
-        for (const [i, crop] of crops.entries()) {
-          const read = await recognizeUpright(
-            this.sessions.rec,
-            crop,
-            suspects[i] ?? false,
-            this.charset,
-            this.tuning.spacing,
-          );
+        const reads = await recognizeUpright(
+          this.sessions.rec,
+          crops,
+          suspects,
+          this.options.recBatchSize ?? 1,
+          this.charset,
+          this.tuning.spacing,
+        );
+        for (const [i, read] of reads.entries()) {
           turned += read.turned ? 1 : 0;
           if (read.text.length > 0 && read.confidence >= this.tuning.minLineConfidence) {
             const geometry = lineCropGeometry(boxes[i].quad, REC_HEIGHT);
