@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,11 @@ describe('TypeScript client (real gateway, worker and Postgres)', () => {
     db = await createTestDatabase();
     await (await openDatabase(db.url)).destroy();
     const worker = await startWorker({ env: { OCR_LANES: '1' }, timeoutMs: 120_000 });
-    const env = { IP_RATE_LIMIT_RPS: '0', TIERS: JSON.stringify(TIERS) };
+    const env = {
+      IP_RATE_LIMIT_RPS: '0',
+      TIERS: JSON.stringify(TIERS),
+      TOKEN_SIGNING_KEYS: randomBytes(32).toString('base64url'),
+    };
     [gateway, workerless] = await Promise.all([
       startGateway({ databaseUrl: db.url, workerPort: worker.port, env, timeoutMs: 90_000 }),
       startGateway({ databaseUrl: db.url, env, timeoutMs: 90_000 }),
@@ -125,6 +130,15 @@ describe('TypeScript client (real gateway, worker and Postgres)', () => {
     expect(refused).toBeInstanceOf(OcrApiError);
     expect(refused).toMatchObject({ status: 401, code: 'invalid_api_key' });
     expect(seen.filter((info) => info.status === 401)).toHaveLength(1);
+  });
+
+  it('should mint a short-lived token with a tokens key, and call the API with it as a bearer token', async () => {
+    const { key } = await admin.keys.create({ name: 'backend', tier: 'test', scopes: ['ocr', 'tokens'] });
+    const { token, expiresAt } = await client(key).createToken({ ttlSeconds: 60 });
+    expect(token).toMatch(/^ocrt_/);
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(60_000);
+    const usage = await client(token).getUsage();
+    expect(usage.used).toBe(0);
   });
 
   it('should wait out Retry-After on a 429 rate_limited and then succeed', async () => {

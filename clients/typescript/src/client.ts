@@ -26,6 +26,8 @@ export type CreatedApiKey = Schemas['CreatedApiKeyDto'];
 export type ApiKeyUsage = Schemas['ApiKeyUsageDto'];
 export type CreateKeyRequest = JsonBody<'createKey'>;
 export type UpdateKeyRequest = JsonBody<'updateKey'>;
+export type CreateTokenRequest = JsonBody<'createToken'>;
+export type CreatedToken = Schemas['CreatedTokenDto'];
 
 /**
  * An image: a string is sent as is in JSON (an https URL the server fetches, a data: URI or bare
@@ -36,7 +38,7 @@ export type ImageInput = string | Blob | ArrayBuffer | Uint8Array;
 export interface OcrClientOptions {
   /** The gateway, e.g. `https://ocr.example.com` (no trailing path needed). */
   baseUrl: string;
-  /** `ocr_<id>_<secret>`, sent as `X-API-Key`. */
+  /** `ocr_<id>_<secret>`, sent as `X-API-Key`; or a short-lived `ocrt_…` token, sent as a bearer token. */
   apiKey: string;
   /** Per attempt; default 70 s (the server's own OCR_TIMEOUT_MS is 60 s by default). */
   timeoutMs?: number;
@@ -157,6 +159,14 @@ export class OcrClient {
     return this.request('GET', `/api/v1/usage${query({ days })}`, {}, options);
   }
 
+  /**
+   * `POST /api/v1/tokens` (a key with the `tokens` scope, on your backend): a short-lived token for a
+   * browser or phone, to be used as `new OcrClient({ apiKey: token })` there.
+   */
+  createToken(request: CreateTokenRequest = {}, options?: RequestOptions): Promise<CreatedToken> {
+    return this.request('POST', '/api/v1/tokens', { json: request }, options);
+  }
+
   /** `GET /health`: 200 and 503 both answer the checks (`status: "error"` names the failing one). */
   async getHealth(options: RequestOptions = {}): Promise<Health> {
     const response = await this.attempt('GET', '/health', {}, options.signal);
@@ -212,7 +222,10 @@ export class OcrClient {
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const forward = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', forward, { once: true });
-    const headers: Record<string, string> = { 'X-API-Key': this.options.apiKey, Accept: 'application/json' };
+    const credential: Record<string, string> = this.options.apiKey.startsWith('ocrt_')
+      ? { Authorization: `Bearer ${this.options.apiKey}` }
+      : { 'X-API-Key': this.options.apiKey };
+    const headers: Record<string, string> = { ...credential, Accept: 'application/json' };
     if (body.json !== undefined) {
       headers['Content-Type'] = 'application/json';
     }

@@ -13,9 +13,9 @@ export class CreateTokenDto {
   @ApiPropertyOptional({
     minimum: MIN_TOKEN_TTL_SECONDS,
     maximum: MAX_TOKEN_TTL_SECONDS,
-    default: DEFAULT_TOKEN_TTL_SECONDS,
     example: 300,
-    description: 'How long the token works, in seconds.',
+    // In words, not as `default`: generators would make the field required.
+    description: `How long the token works, in seconds (default ${DEFAULT_TOKEN_TTL_SECONDS}).`,
   })
   @IsOptional()
   @IsInt()
