@@ -236,7 +236,10 @@ describe('gateway platform', () => {
     expect(res.status).toBe(503);
     expect(res.json()).toEqual({
       status: 'error',
-      checks: { database: { status: 'up' }, worker: { status: 'down', message: expect.any(String) } },
+      checks: {
+        database: { status: 'up' },
+        worker: { status: 'down', message: expect.any(String), workers: { inService: 0, configured: 1 } },
+      },
     });
   });
 
@@ -347,7 +350,9 @@ describe('gateway platform with CORS origins and a small body limit', () => {
     const fits = JSON.stringify({ image: 'a'.repeat(3000) });
     const tooLarge = JSON.stringify({ image: 'a'.repeat(5000) });
     const headers = { 'Content-Type': 'application/json', 'X-API-Key': admin };
-    expect((await call(`${gateway.url}/api/v1/ocr`, { method: 'POST', headers, body: fits })).status).toBe(422);
+    expect((await call(`${gateway.url}/api/v1/ocr`, { method: 'POST', headers, body: fits })).status).toBe(
+      422,
+    );
     const res = await call(`${gateway.url}/api/v1/ocr`, { method: 'POST', headers, body: tooLarge });
     expect(res.status).toBe(413);
     expect((res.json() as ErrorBody).error.message).toBe('The request body exceeds the limit of 4096 bytes.');
