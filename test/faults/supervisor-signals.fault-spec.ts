@@ -64,8 +64,9 @@ describe('npm start under signals', () => {
     stop();
     const goneAt = await exits;
     await npm.exited;
-    expect(goneAt.gateway).toBeLessThan(goneAt.worker);
-    expect(goneAt.worker).toBeLessThan(goneAt.postgres);
+    // Polled: two exits a few ms apart can fall in one tick; the log lines below prove the order.
+    expect(goneAt.gateway).toBeLessThanOrEqual(goneAt.worker);
+    expect(goneAt.worker).toBeLessThanOrEqual(goneAt.postgres);
     expect(goneAt.postgres).toBeLessThanOrEqual(goneAt.supervisor);
     const output = npm.output();
     expect(output).toMatch(
