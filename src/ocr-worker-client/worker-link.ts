@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { firstValueFrom, type Observable, timeout } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { OcrPatterns, type WorkerHealth } from '@app/contracts';
 import { isConnectionError, unavailableError } from './worker-errors';
 
@@ -121,11 +121,41 @@ export class WorkerLink {
     };
   }
 
-  /** One health question on the control connection, bounded by HEALTH_TIMEOUT_MS. */
+  /**
+   * One health question on the control connection, bounded by HEALTH_TIMEOUT_MS. When the timer
+   * fires, the verdict waits for one more I/O poll: after this gateway's own event loop was blocked
+   * (a burst of work), timers run before the sockets are read, and an answer already waiting would
+   * otherwise take a healthy worker out of service.
+   */
   ask(): Promise<WorkerHealth> {
-    return firstValueFrom(
-      this.control.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(this.options.healthTimeoutMs)),
-    );
+    return new Promise<WorkerHealth>((resolve, reject) => {
+      let settled = false;
+      // Set after the send, which may already have failed synchronously (a refused connection).
+      const deadline: { timer?: NodeJS.Timeout } = {};
+      const settle = (): boolean => {
+        const first = !settled;
+        settled = true;
+        clearTimeout(deadline.timer);
+        return first;
+      };
+      const subscription = this.control.send<WorkerHealth>(OcrPatterns.health, {}).subscribe({
+        next: (health) => settle() && resolve(health),
+        error: (error: unknown) => settle() && reject(error instanceof Error ? error : new Error(String(error))),
+      });
+      if (settled) {
+        return;
+      }
+      deadline.timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settle()) {
+              subscription.unsubscribe();
+              reject(Object.assign(new Error('The worker left a health probe unanswered.'), { name: 'TimeoutError' }));
+            }
+          }),
+        this.options.healthTimeoutMs,
+      );
+    });
   }
 
   private async probe(): Promise<void> {
