@@ -1,6 +1,6 @@
 import type { DeviceKind, InferenceLane, LaneOutput, LaneTask } from './inference-lane';
 import { OcrScheduler, type SchedulerOptions } from './ocr-scheduler';
-import { WorkerError, WorkerErrors } from './worker-error';
+import { WorkerError, WorkerErrors } from '../common/errors/worker-error';
 
 interface PendingRun {
   task: LaneTask;

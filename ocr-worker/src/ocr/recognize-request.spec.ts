@@ -1,5 +1,5 @@
 import { parseRecognizeRequest } from './recognize-request';
-import { WorkerError } from './worker-error';
+import { WorkerError } from '../common/errors/worker-error';
 
 function codeOf(action: () => unknown): string {
   try {

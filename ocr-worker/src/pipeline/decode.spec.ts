@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import { crc32, deflateSync } from 'node:zlib';
-import { OcrError } from './ocr-error';
+import { WorkerError } from '../common/errors/worker-error';
 import { RgbImage, decodeImage } from './decode';
 
 const LIMIT = 40_000_000;
@@ -52,7 +52,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
     await promise;
     return 'resolved';
   } catch (error) {
-    return error instanceof OcrError ? error.code : `unexpected ${String(error)}`;
+    return error instanceof WorkerError ? error.code : `unexpected ${String(error)}`;
   }
 }
 

@@ -3,7 +3,8 @@
  */
 import sharp from 'sharp';
 import type { OcrLine } from '@app/contracts';
-import { OcrEngine, OcrError } from './ocr-engine';
+import { WorkerError } from '../common/errors/worker-error';
+import { OcrEngine } from './ocr-engine';
 
 /** These specs run the real PP-OCRv4 models on images rendered here; a run takes seconds on a loaded CPU. */
 jest.setTimeout(120_000);
@@ -67,7 +68,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
     await promise;
     return 'resolved';
   } catch (error) {
-    return error instanceof OcrError ? error.code : `unexpected ${String(error)}`;
+    return error instanceof WorkerError ? error.code : `unexpected ${String(error)}`;
   }
 }
 
