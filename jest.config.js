@@ -2,6 +2,9 @@
  * Three projects: unit specs beside the code; e2e specs in test/ against real processes; fault
  * specs in test/faults/ that kill, freeze and overload those processes (`npm run test:faults`).
  */
+/** Dependencies published as ES modules only (see transform). */
+const ESM_ONLY = ['p-map'];
+
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -10,7 +13,16 @@ const common = {
     '^@app/logging$': '<rootDir>/libs/logging/src',
     '^@app/config$': '<rootDir>/libs/config/src',
   },
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // ES-module-only dependencies: Jest on Node 20 cannot require() them (Node itself can), so
+    // ts-jest compiles their JavaScript to CommonJS for the tests.
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: [
+      'ts-jest',
+      { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', target: 'es2022' } },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
 };
 
 module.exports = {

@@ -123,6 +123,31 @@ describe('OCR worker (real process, real models)', () => {
     return firstValueFrom(client.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(5_000)));
   }
 
+  /** Asks for health until `check` holds: the worker's own state, not a guess at how long it takes. */
+  async function healthWhen(check: (answer: WorkerHealth) => boolean): Promise<WorkerHealth> {
+    for (;;) {
+      const answer = await health();
+      if (check(answer)) {
+        return answer;
+      }
+    }
+  }
+
+  /** The worker's JSON log lines about one request, once `count` of them have been written. */
+  async function logLinesOf(requestId: string, count: number): Promise<Record<string, unknown>[]> {
+    for (;;) {
+      const lines = worker
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(requestId))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      if (lines.length >= count) {
+        return lines;
+      }
+      await new Promise((resolve) => worker.child.stdout?.once('data', resolve));
+    }
+  }
+
   beforeAll(async () => {
     invoice = await sharp(svgPage(['INVOICE 2024', 'TOTAL 12.50'], 640))
       .png()
@@ -332,6 +357,31 @@ describe('OCR worker (real process, real models)', () => {
     await expect(health()).resolves.toMatchObject({ status: 'ok', lanes: 2 });
   });
 
+  it('should log a refusal once, as a warning under the request id', async () => {
+    const body = request(Buffer.alloc(0));
+    await expect(errorOf(body)).resolves.toMatchObject({ code: 'invalid_image' });
+    expect(await logLinesOf(body.requestId, 1)).toEqual([
+      expect.objectContaining({ level: 40, requestId: body.requestId, code: 'invalid_image', msg: 'refused' }),
+    ]);
+  });
+
+  it('should answer a malformed message with internal_error and log it once as an error, without a stack', async () => {
+    const body = request(invoice, { jobId: 'not a job id' });
+    await expect(errorOf(body)).resolves.toEqual({
+      code: 'internal_error',
+      message: 'The recognize request has an invalid jobId.',
+    });
+    const [line, ...others] = await logLinesOf(body.requestId, 1);
+    expect(others).toEqual([]);
+    expect(line).toMatchObject({
+      level: 50,
+      requestId: body.requestId,
+      err: { type: 'WorkerError', message: 'The recognize request has an invalid jobId.' },
+      msg: 'failed unexpectedly',
+    });
+    expect(JSON.stringify(line)).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
   it('should refuse a request whose deadline has passed with timeout, without running it', async () => {
     await expect(errorOf(request(invoice, { deadline: Date.now() - 1 }))).resolves.toEqual({
       code: 'timeout',
@@ -365,7 +415,7 @@ describe('OCR worker (real process, real models)', () => {
     const running = [recognize(request(page)), recognize(request(page))];
     const queued = request(page);
     const cancelled = errorOf(queued);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await healthWhen((answer) => answer.queueDepth === 1);
     const cancelledAt = Date.now();
     client.emit(OcrPatterns.cancel, { jobId: queued.jobId });
     await expect(cancelled).resolves.toMatchObject({ code: 'cancelled' });
@@ -378,16 +428,9 @@ describe('OCR worker (real process, real models)', () => {
     const other = connect(worker.port);
     await firstValueFrom(other.send<WorkerHealth>(OcrPatterns.health, {}).pipe(timeout(5_000)));
     other.send(OcrPatterns.recognize, request(page)).subscribe({ error: () => undefined });
-    let queued = false;
-    while (!queued) {
-      queued = (await health()).queueDepth === 1;
-    }
+    await healthWhen((answer) => answer.queueDepth === 1);
     other.close();
-    let emptied: WorkerHealth | undefined;
-    while (!emptied) {
-      const answer = await health();
-      emptied = answer.queueDepth === 0 ? answer : undefined;
-    }
+    const emptied = await healthWhen((answer) => answer.queueDepth === 0);
     // Dropped while both lanes were still busy with the first two: it never ran.
     expect(emptied.inFlight).toBe(2);
     await Promise.all(running);
@@ -401,7 +444,7 @@ describe('OCR worker (real process, real models)', () => {
 
   it('should finish the running job and exit cleanly on SIGTERM', async () => {
     const running = recognize(request(page));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await healthWhen((answer) => answer.inFlight === 1);
     worker.child.kill('SIGTERM');
     await expect(running).resolves.toMatchObject({ lines: expect.any(Array) });
     await expect(worker.exited).resolves.toBe(0);
