@@ -1,6 +1,8 @@
 /**
- * Three projects: unit specs beside the code; e2e specs in test/ against real processes; fault
- * specs in test/faults/ that kill, freeze and overload those processes (`npm run test:faults`).
+ * Four projects: unit specs beside the code; black-box e2e specs in test/e2e/ (only HTTP, TCP and
+ * the CLI of the built processes); white-box integration specs in test/integration/ (the gateway's
+ * own classes against real Postgres, Redis and sockets); fault specs in test/faults/ that kill,
+ * freeze and overload the processes (`npm run test:faults`).
  */
 /** Dependencies published as ES modules only (see transform). */
 const ESM_ONLY = ['p-map'];
@@ -28,7 +30,8 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/ocr-worker/src', '<rootDir>/libs', '<rootDir>/scripts'], testMatch: ['**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', roots: ['<rootDir>/test'], testMatch: ['**/*.e2e-spec.ts'], testPathIgnorePatterns: ['/test/faults/'], globalSetup: '<rootDir>/test/global-setup.ts', globalTeardown: '<rootDir>/test/global-teardown.ts', testTimeout: 120000 },
+    { ...common, displayName: 'e2e', roots: ['<rootDir>/test/e2e'], testMatch: ['**/*.e2e-spec.ts'], globalSetup: '<rootDir>/test/global-setup.ts', globalTeardown: '<rootDir>/test/global-teardown.ts', testTimeout: 120000 },
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration'], testMatch: ['**/*.integration-spec.ts'], globalSetup: '<rootDir>/test/global-setup.ts', globalTeardown: '<rootDir>/test/global-teardown.ts', testTimeout: 120000 },
     { ...common, displayName: 'faults', roots: ['<rootDir>/test/faults'], testMatch: ['**/*.fault-spec.ts'], globalSetup: '<rootDir>/test/global-setup.ts', globalTeardown: '<rootDir>/test/global-teardown.ts', testTimeout: 120000 },
   ],
 };

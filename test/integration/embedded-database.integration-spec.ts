@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { built } from './support/paths';
-import { freePort, ManagedProcess, spawnBuilt, stopAll } from './support/processes';
+import { built } from '../support/paths';
+import { freePort, ManagedProcess, spawnBuilt, stopAll } from '../support/processes';
 
 // Real servers on a shared CPU: the project-level testTimeout is not applied by Jest 30.
 jest.setTimeout(120_000);

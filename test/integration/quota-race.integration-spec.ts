@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DailyUsageRepository, type ReserveOutcome } from '../src/usage/daily-usage.repository';
-import { createTestDatabase } from './support/database';
-import { built, ROOT } from './support/paths';
+import { DailyUsageRepository, type ReserveOutcome } from '../../src/usage/daily-usage.repository';
+import { createTestDatabase } from '../support/database';
+import { built, ROOT } from '../support/paths';
 
 // Real processes and databases: jest's per-project testTimeout is not applied, so set it here.
 jest.setTimeout(120_000);

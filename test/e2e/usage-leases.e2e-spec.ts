@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import sharp from 'sharp';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase } from '../support/database';
 import {
   expectError,
   insertKey,
@@ -12,8 +12,8 @@ import {
   usedToday,
   type OcrAnswer,
   type TestKey,
-} from './support/ocr';
-import { startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
+} from '../support/ocr';
+import { startGateway, startWorker, stopAll, type GatewayProcess } from '../support/processes';
 
 // A real worker recognises on a shared 2-core machine: seconds, not milliseconds.
 jest.setTimeout(180_000);

@@ -1,8 +1,8 @@
 import { networkInterfaces } from 'node:os';
 import type { DataSource } from 'typeorm';
-import { generateApiKey } from '../src/api-keys/api-key-format';
-import { createTestDatabase } from './support/database';
-import { insertKey, openDatabase, renderPng, type TestKey } from './support/ocr';
+import { generateApiKey } from '../support/app-code';
+import { createTestDatabase } from '../support/database';
+import { insertKey, openDatabase, renderPng, type TestKey } from '../support/ocr';
 import {
   freePort,
   startGateway,
@@ -10,7 +10,7 @@ import {
   stopAll,
   type GatewayProcess,
   type WorkerProcess,
-} from './support/processes';
+} from '../support/processes';
 
 // A real worker recognises on a shared 2-core machine: seconds, not milliseconds.
 jest.setTimeout(180_000);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase } from '../support/database';
 import {
   DISTRIBUTION_NGINX_CONF,
   installedConf,
@@ -18,9 +18,9 @@ import {
   testConfiguration,
   type Certificate,
   type NginxProcess,
-} from './support/nginx';
-import { insertKey, openDatabase, selfSignedCertificate, type TestKey } from './support/ocr';
-import { startGateway, stopAll, type GatewayProcess } from './support/processes';
+} from '../support/nginx';
+import { insertKey, openDatabase, selfSignedCertificate, type TestKey } from '../support/ocr';
+import { startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(180_000);
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { TOKEN_PREFIX } from '../src/tokens/token-signer';
-import { createTestDatabase } from './support/database';
-import { Answer, call, createAdminKeyWithCli, sleep } from './support/keys';
-import { openDatabase, renderPng, usedToday } from './support/ocr';
-import { migrate, startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
+import { TOKEN_PREFIX } from '../support/app-code';
+import { createTestDatabase } from '../support/database';
+import { Answer, call, createAdminKeyWithCli, sleep } from '../support/keys';
+import { openDatabase, renderPng, usedToday } from '../support/ocr';
+import { migrate, startGateway, startWorker, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
 

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { createTestDatabase } from './support/database';
-import { call, createAdminKeyWithCli, runKeysCli, sleep } from './support/keys';
-import { migrate, startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { createTestDatabase } from '../support/database';
+import { call, createAdminKeyWithCli, runKeysCli, sleep } from '../support/keys';
+import { migrate, startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(180_000);
 

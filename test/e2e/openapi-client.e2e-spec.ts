@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { version } from '../package.json';
-import { createTestDatabase } from './support/database';
-import { openDatabase } from './support/ocr';
-import { ROOT } from './support/paths';
-import { startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { version } from '../../package.json';
+import { createTestDatabase } from '../support/database';
+import { openDatabase } from '../support/ocr';
+import { ROOT } from '../support/paths';
+import { startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(180_000);
 

@@ -1,10 +1,10 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ApiKey } from '../src/api-keys/api-key.entity';
-import { DailyUsage } from '../src/usage/daily-usage.entity';
-import { UsageLease } from '../src/usage/usage-lease.entity';
-import { createTestDatabase } from './support/database';
-import { migrate } from './support/processes';
+import { ApiKey } from '../../src/api-keys/api-key.entity';
+import { DailyUsage } from '../../src/usage/daily-usage.entity';
+import { UsageLease } from '../../src/usage/usage-lease.entity';
+import { createTestDatabase } from '../support/database';
+import { migrate } from '../support/processes';
 
 // Real processes on a shared CPU: the project-level testTimeout is not applied by Jest 30.
 jest.setTimeout(120_000);

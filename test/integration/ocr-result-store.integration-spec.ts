@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import { RedisResultStore } from '../src/ocr/cache/redis-result-store';
-import { ResultCache } from '../src/ocr/cache/result-cache';
-import { workerResult } from '../src/ocr/testing/ocr-fakes';
+import { RedisResultStore } from '../../src/ocr/cache/redis-result-store';
+import { ResultCache } from '../../src/ocr/cache/result-cache';
+import { workerResult } from '../../src/ocr/testing/ocr-fakes';
 
 jest.setTimeout(30_000);
 

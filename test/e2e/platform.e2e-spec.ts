@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { createTestDatabase } from './support/database';
-import { createAdminKeyWithCli } from './support/keys';
+import { createTestDatabase } from '../support/database';
+import { createAdminKeyWithCli } from '../support/keys';
 import {
   freePort,
   GatewayProcess,
@@ -11,7 +11,7 @@ import {
   stopAll,
   waitForHttp,
   WorkerProcess,
-} from './support/processes';
+} from '../support/processes';
 
 // Real processes on a shared CPU: the project-level testTimeout is not applied by Jest 30.
 jest.setTimeout(120_000);

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { OcrApiError, OcrClient, OcrTimeoutError, type ResponseInfo } from '../clients/typescript/src';
-import { createTestDatabase } from './support/database';
-import { createAdminKeyWithCli } from './support/keys';
-import { openDatabase, renderPng } from './support/ocr';
-import { ROOT } from './support/paths';
-import { startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
+import { OcrApiError, OcrClient, OcrTimeoutError, type ResponseInfo } from '../../clients/typescript/src';
+import { createTestDatabase } from '../support/database';
+import { createAdminKeyWithCli } from '../support/keys';
+import { openDatabase, renderPng } from '../support/ocr';
+import { ROOT } from '../support/paths';
+import { startGateway, startWorker, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
 

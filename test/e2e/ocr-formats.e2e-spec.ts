@@ -1,9 +1,9 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { DataSource } from 'typeorm';
-import { validateAlto } from '../src/ocr/testing/validate-alto';
-import { createTestDatabase } from './support/database';
-import { expectError, insertKey, openDatabase, postJson, type TestKey } from './support/ocr';
-import { startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
+import { validateAlto } from '../support/app-code';
+import { createTestDatabase } from '../support/database';
+import { expectError, insertKey, openDatabase, postJson, type TestKey } from '../support/ocr';
+import { startGateway, startWorker, stopAll, type GatewayProcess } from '../support/processes';
 import {
   boundsOf,
   insideQuad,
@@ -12,7 +12,7 @@ import {
   type Quad,
   type Rect,
   type WordTruth,
-} from './support/words';
+} from '../support/words';
 
 // A real worker recognises on a shared 2-core machine: seconds, not milliseconds.
 jest.setTimeout(180_000);

@@ -1,10 +1,10 @@
 import { connect, type Socket } from 'node:net';
 import { CORPUS, type CorpusEntry } from './adversarial/corpus';
 import { median, send, sendRaw } from './adversarial/send';
-import { createTestDatabase } from './support/database';
-import { call, createAdminKeyWithCli, sleep } from './support/keys';
-import { renderPng } from './support/ocr';
-import { migrate, startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
+import { createTestDatabase } from '../support/database';
+import { call, createAdminKeyWithCli, sleep } from '../support/keys';
+import { renderPng } from '../support/ocr';
+import { migrate, startGateway, startWorker, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
 

@@ -1,7 +1,7 @@
-import { generateApiKey } from '../src/api-keys/api-key-format';
-import { createTestDatabase } from './support/database';
-import { Answer, call, createAdminKeyWithCli, idOf, sleep } from './support/keys';
-import { migrate, startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { generateApiKey } from '../support/app-code';
+import { createTestDatabase } from '../support/database';
+import { Answer, call, createAdminKeyWithCli, idOf, sleep } from '../support/keys';
+import { migrate, startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(180_000);
 

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTestDatabase } from './support/database';
-import { call, createAdminKeyWithCli } from './support/keys';
-import { openDatabase, pngBomb, renderPng } from './support/ocr';
-import { ROOT } from './support/paths';
-import { startGateway, startWorker, stopAll, type GatewayProcess } from './support/processes';
+import { createTestDatabase } from '../support/database';
+import { call, createAdminKeyWithCli } from '../support/keys';
+import { openDatabase, pngBomb, renderPng } from '../support/ocr';
+import { ROOT } from '../support/paths';
+import { startGateway, startWorker, stopAll, type GatewayProcess } from '../support/processes';
 
 // A real worker recognises on a shared 2-core machine, and a browser starts beside it.
 jest.setTimeout(240_000);

@@ -15,10 +15,10 @@ import {
   type WorkerErrorPayload,
   type WorkerHealth,
 } from '@app/contracts';
-import { pngBomb, svgPage } from './support/ocr';
-import { boundsOf, insideQuad, iou, renderWords } from './support/words';
-import { built, ROOT } from './support/paths';
-import { freePort } from './support/processes';
+import { pngBomb, svgPage } from '../support/ocr';
+import { boundsOf, insideQuad, iou, renderWords } from '../support/words';
+import { built, ROOT } from '../support/paths';
+import { freePort } from '../support/processes';
 
 /**
  * The real compiled worker process with the real models, driven over TCP the way the gateway

@@ -3,9 +3,9 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
-import { runNode } from './support/keys';
-import { built, ROOT } from './support/paths';
-import { startWorker, stopAll, type WorkerProcess } from './support/processes';
+import { runNode } from '../support/keys';
+import { built, ROOT } from '../support/paths';
+import { startWorker, stopAll, type WorkerProcess } from '../support/processes';
 
 jest.setTimeout(180_000);
 

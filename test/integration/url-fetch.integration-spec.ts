@@ -8,14 +8,14 @@ import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import sharp from 'sharp';
-import { selfSignedCertificate } from './support/ocr';
+import { selfSignedCertificate } from '../support/ocr';
 import {
   HostResolver,
   ImageInputOptionsInput,
   imageInputOptions,
   ImageInputService,
-} from '../src/ocr/image-input';
-import { apiErrorOf } from '../src/common/testing/api-error-of';
+} from '../../src/ocr/image-input';
+import { apiErrorOf } from '../../src/common/testing/api-error-of';
 
 /**
  * The URL intake against real sockets: a plain TCP listener that counts connections shows that a

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { built } from './support/paths';
+import { built } from '../support/paths';
 import {
   freePort,
   ManagedProcess,
@@ -12,8 +12,8 @@ import {
   TEST_MODEL_CACHE_DIR,
   waitForHttp,
   waitForPort,
-} from './support/processes';
-import { createInstallation, lockHolderPid, waitForOutput } from './support/supervisor';
+} from '../support/processes';
+import { createInstallation, lockHolderPid, waitForOutput } from '../support/supervisor';
 
 // Real processes on a shared CPU: the project-level testTimeout is not applied by Jest 30.
 jest.setTimeout(180_000);

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createTestDatabase } from './support/database';
-import { call, createAdminKeyWithCli, idOf, runKeysCli, runNode, sleep } from './support/keys';
-import { built } from './support/paths';
-import { migrate, startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { createTestDatabase } from '../support/database';
+import { call, createAdminKeyWithCli, idOf, runKeysCli, runNode, sleep } from '../support/keys';
+import { built } from '../support/paths';
+import { migrate, startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(120_000);
 

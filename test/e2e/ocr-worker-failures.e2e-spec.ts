@@ -6,8 +6,8 @@ import { firstValueFrom, timeout } from 'rxjs';
 import sharp from 'sharp';
 import type { DataSource } from 'typeorm';
 import { OcrPatterns } from '@app/contracts';
-import { createTestDatabase } from './support/database';
-import { ROOT } from './support/paths';
+import { createTestDatabase } from '../support/database';
+import { ROOT } from '../support/paths';
 import {
   expectError,
   insertKey,
@@ -18,7 +18,7 @@ import {
   usedToday,
   type OcrAnswer,
   type TestKey,
-} from './support/ocr';
+} from '../support/ocr';
 import {
   freePort,
   startGateway,
@@ -26,7 +26,7 @@ import {
   stopAll,
   type GatewayProcess,
   type WorkerProcess,
-} from './support/processes';
+} from '../support/processes';
 
 // Workers start (and restart) with the real models on a shared 2-core machine.
 jest.setTimeout(180_000);

@@ -1,9 +1,9 @@
 import { hash } from 'bcrypt';
 import { DataSource } from 'typeorm';
-import { generateApiKey } from '../src/api-keys/api-key-format';
-import { createTestDatabase } from './support/database';
-import { built } from './support/paths';
-import { startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { generateApiKey } from '../support/app-code';
+import { createTestDatabase } from '../support/database';
+import { built } from '../support/paths';
+import { startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 // Real processes and databases: jest's per-project testTimeout is not applied, so set it here.
 jest.setTimeout(120_000);
