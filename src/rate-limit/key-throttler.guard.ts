@@ -90,7 +90,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
       throw new ApiError(
         429,
         'rate_limited',
-        `Too many requests: this key's tier allows ${rate(limit, ttl)} requests per second in bursts of up to ${limit}. Retry after ${record.timeToBlockExpire} s.`,
+        `Too many requests: this key allows ${rate(limit, ttl)} requests per second in bursts of up to ${limit}. Retry after ${record.timeToBlockExpire} s.`,
         { 'Retry-After': String(record.timeToBlockExpire) },
       );
     }

@@ -27,7 +27,9 @@ export class CreateTokenDto {
     example: 'https://app.example.com',
     maxLength: 200,
     description:
-      "When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 forbidden.",
+      "When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), " +
+      'else 403 origin_not_allowed. When the key has allowedOrigins, it must be one of them (else 403 origin_not_allowed), ' +
+      'and every request with the token is held to them as well.',
   })
   @IsOptional()
   @IsString()
