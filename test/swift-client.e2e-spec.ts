@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createTestDatabase } from './support/database';
 import { ROOT } from './support/paths';
-import { startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { migrate, startGateway, stopAll, type GatewayProcess } from './support/processes';
 import {
   compareWithDocument,
   parseSwiftSources,
@@ -25,6 +25,7 @@ describe('Swift client against the live OpenAPI document', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    await migrate(db.url);
     gateway = await startGateway({ databaseUrl: db.url, env: { METRICS_ENABLED: 'false' } });
     const response = await fetch(`${gateway.url}/docs-json`);
     expect(response.status).toBe(200);
