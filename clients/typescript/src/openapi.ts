@@ -37,7 +37,7 @@ export interface paths {
         delete: operations["revokeKey"];
         options?: never;
         head?: never;
-        /** Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request */
+        /** Change name, tier, enabled, expiresAt, dailyLimit or the restrictions (allowedOrigins, allowedCidrs, rateLimit); takes effect on the next request */
         patch: operations["updateKey"];
         trace?: never;
     };
@@ -575,7 +575,7 @@ export interface components {
              * @example 2026-11-28T00:00:00.000Z
              */
             resetsAt: string;
-            /** @description The per-key rate limit of the key's tier. */
+            /** @description The key's rate limit: its own (rateLimit of the key), else its tier's. */
             rateLimit: components["schemas"]["RateLimitPolicyDto"];
             /** @description Present when `days` was asked for. */
             history?: components["schemas"]["DayUsageDto"][];
