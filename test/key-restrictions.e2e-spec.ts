@@ -325,6 +325,41 @@ describe('Key restrictions (real gateways, Postgres and Redis)', () => {
     expectError(await patch(id, body), 400, 'validation_failed');
   });
 
+  it('should document the restrictions, their bounds and their refusals in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${gateway.url}/docs-json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { examples?: object }> }> }>
+      >;
+      components: {
+        schemas: Record<
+          string,
+          { properties: Record<string, { maxItems?: number; nullable?: boolean }>; required?: string[] }
+        >;
+      };
+    };
+    const { schemas } = document.components;
+    for (const name of ['CreateApiKeyDto', 'UpdateApiKeyDto']) {
+      expect(schemas[name].properties.allowedOrigins.maxItems).toBe(32);
+      expect(schemas[name].properties.allowedCidrs.maxItems).toBe(32);
+      expect(schemas[name].properties.rateLimit.nullable).toBe(true);
+    }
+    expect(schemas.ApiKeyDto.required).toEqual(
+      expect.arrayContaining(['allowedOrigins', 'allowedCidrs', 'rateLimit']),
+    );
+    for (const [path, method] of [
+      ['/api/v1/usage', 'get'],
+      ['/api/v1/ocr', 'post'],
+      ['/api/v1/tokens', 'post'],
+    ]) {
+      const examples =
+        document.paths[path][method].responses['403'].content?.['application/json']?.examples ?? {};
+      expect(Object.keys(examples)).toEqual(
+        expect.arrayContaining(['origin_not_allowed', 'address_not_allowed']),
+      );
+    }
+  });
+
   it('should restrict a key from the CLI, in effect on the running gateway at once', async () => {
     const { id, key } = await createKey({});
     expect((await usage(key)).status).toBe(200);

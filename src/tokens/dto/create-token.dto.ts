@@ -7,7 +7,6 @@ export const MIN_TOKEN_TTL_SECONDS = 30;
 /** Also how long a signing secret must keep verifying after it stops signing. */
 export const MAX_TOKEN_TTL_SECONDS = 3600;
 
-
 export class CreateTokenDto {
   @ApiPropertyOptional({
     minimum: MIN_TOKEN_TTL_SECONDS,
