@@ -11,6 +11,8 @@ jest.setTimeout(120_000);
 
 const KEY_FORMAT = /^ocr_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
 const KEY_FIELDS = [
+  'allowedCidrs',
+  'allowedOrigins',
   'createdAt',
   'dailyLimit',
   'enabled',
@@ -18,6 +20,7 @@ const KEY_FIELDS = [
   'id',
   'lastUsedAt',
   'name',
+  'rateLimit',
   'scopes',
   'status',
   'tier',

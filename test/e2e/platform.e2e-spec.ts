@@ -161,14 +161,27 @@ describe('gateway platform', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 
-  it('should not answer CORS requests when no origin is configured', async () => {
+  it('should let no page read an answer when no origin is configured, though the public API grants preflights', async () => {
     const res = await call(`${gateway.url}/health`, { headers: { Origin: 'https://evil.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    // The preflight carries no key: the key's allowed origins decide on the request itself
+    // (src/common/http/cors.ts; test/key-restrictions.e2e-spec.ts).
     const preflight = await call(`${gateway.url}/api/v1/ocr`, {
       method: 'OPTIONS',
       headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
     });
-    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const admin = await call(`${gateway.url}/admin/v1/keys`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(admin.headers.get('access-control-allow-origin')).toBeNull();
+    const unauthenticated = await call(`${gateway.url}/api/v1/usage`, {
+      headers: { Origin: 'https://evil.example' },
+    });
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('should publish an OpenAPI document with the security schemes and the error schema', async () => {

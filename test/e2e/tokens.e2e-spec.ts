@@ -163,9 +163,9 @@ describe('Short-lived tokens (real gateway, worker and Postgres)', () => {
     expectError(
       await withToken('GET', '/api/v1/usage', token, { headers: { origin: 'https://evil.example.com' } }),
       403,
-      'forbidden',
+      'origin_not_allowed',
     );
-    expectError(await withToken('GET', '/api/v1/usage', token), 403, 'forbidden');
+    expectError(await withToken('GET', '/api/v1/usage', token), 403, 'origin_not_allowed');
   });
 
   it('should refuse a tampered token, and a token sent as X-API-Key', async () => {

@@ -11,7 +11,7 @@ jest.setTimeout(120_000);
 
 /** The compiled migration tool against an empty database: up, idempotent up, down, up again. */
 describe('migrations', () => {
-  const ALL = ['InitialSchema1764288000000', 'UsageLeases1796197923939'];
+  const ALL = ['InitialSchema1764288000000', 'UsageLeases1796197923939', 'KeyRestrictions1796284800000'];
   let db: { url: string; drop: () => Promise<void> };
   let client: Client;
 
@@ -41,7 +41,9 @@ describe('migrations', () => {
   it('should create the schema on an empty database', async () => {
     expect(await tables()).toEqual([]);
     const output = await migrate(db.url, 'run');
-    expect(output).toContain('Applied: InitialSchema1764288000000, UsageLeases1796197923939');
+    expect(output).toContain(
+      'Applied: InitialSchema1764288000000, UsageLeases1796197923939, KeyRestrictions1796284800000',
+    );
     expect(await tables()).toEqual(['api_keys', 'daily_usage', 'migrations', 'usage_leases']);
     expect(await applied()).toEqual(ALL);
     const { rows } = await client.query<{ column_name: string }>(
@@ -57,6 +59,10 @@ describe('migrations', () => {
         'revoked_at',
         'rotated_from',
         'grace_ends_at',
+        'allowed_origins',
+        'allowed_cidrs',
+        'rate_limit',
+        'rate_window_seconds',
       ]),
     );
   });
@@ -75,6 +81,8 @@ describe('migrations', () => {
       "INSERT INTO usage_leases (lineage_id, day, units, expires_at) VALUES ('k1', '2026-12-01', 1, now())",
     );
     expect(await migrate(db.url, 'revert')).toContain('Reverted');
+    expect(await applied()).toEqual(['InitialSchema1764288000000', 'UsageLeases1796197923939']);
+    expect(await migrate(db.url, 'revert')).toContain('Reverted');
     expect(await tables()).toEqual(['api_keys', 'daily_usage', 'migrations']);
     expect(await applied()).toEqual(['InitialSchema1764288000000']);
     expect(await migrate(db.url, 'revert')).toContain('Reverted');
@@ -88,7 +96,11 @@ describe('migrations', () => {
   });
 
   it('should match the entities, so that migration:generate on an unchanged schema is empty', async () => {
-    const source = new DataSource({ type: 'postgres', url: db.url, entities: [ApiKey, DailyUsage, UsageLease] });
+    const source = new DataSource({
+      type: 'postgres',
+      url: db.url,
+      entities: [ApiKey, DailyUsage, UsageLease],
+    });
     await source.initialize();
     try {
       const pending = await source.driver.createSchemaBuilder().log();
