@@ -2,7 +2,7 @@ import Foundation
 
 // The answers and requests of the Secure OCR API. Every type that crosses the wire names its
 // schema in the OpenAPI document (`/docs-json`) with an `// openapi:` line; the gateway's test
-// suite (test/swift-client.e2e-spec.ts) reads these files and checks every property against the
+// suite (test/e2e/swift-client.e2e-spec.ts) reads these files and checks every property against the
 // live document: that it exists, with a compatible type, and that a property the document may
 // leave out is optional here. Keep the markers when editing.
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { createTestDatabase } from './support/database';
-import { Answer, createAdminKeyWithCli, runKeysCli } from './support/keys';
-import { migrate, startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { createTestDatabase } from '../support/database';
+import { Answer, createAdminKeyWithCli, runKeysCli } from '../support/keys';
+import { migrate, startGateway, stopAll, type GatewayProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
 

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { createTestDatabase } from './support/database';
-import { ROOT } from './support/paths';
-import { migrate, startGateway, stopAll, type GatewayProcess } from './support/processes';
+import { createTestDatabase } from '../support/database';
+import { ROOT } from '../support/paths';
+import { migrate, startGateway, stopAll, type GatewayProcess } from '../support/processes';
 import {
   compareWithDocument,
   parseSwiftSources,
   readSwiftSources,
   type OpenApiDocument,
-} from './support/swift-sources';
+} from '../support/swift-sources';
 
 jest.setTimeout(180_000);
 
