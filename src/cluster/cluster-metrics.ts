@@ -117,7 +117,7 @@ export class ClusterMetricsPrimary {
 
   private async merge(): Promise<string> {
     const id = randomUUID();
-    const parts: RegistryJson[] = [await this.registry.getMetricsAsJSON()];
+    const parts: RegistryJson[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => finish('not every gateway process reported its metrics in time'), COLLECT_TIMEOUT_MS);
       const finish = (error?: string): void => {
@@ -141,6 +141,8 @@ export class ClusterMetricsPrimary {
         finish();
       }
     });
+    // Its own last, so that `gateway_processes` counts the processes whose parts are in.
+    parts.push(await this.registry.getMetricsAsJSON());
     return AggregatorRegistry.aggregate(parts).metrics();
   }
 

@@ -7,7 +7,7 @@ import { ClusterMetricsPrimary } from './cluster-metrics';
 export const EX_CONFIG = 78;
 /** A process that served this long before it died was healthy: its restart starts the backoff afresh. */
 export const STABLE_AFTER_MS = 10_000;
-/** Deaths in a row, each before its process was stable, after which the primary gives up. */
+/** Deaths in a row, each before its process was stable, at which the primary gives up. */
 export const MAX_UNSTABLE_EXITS = 5;
 const FIRST_RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 10_000;
@@ -21,8 +21,8 @@ export function restartDelayMs(unstableExits: number): number {
 /**
  * The primary of GATEWAY_PROCESSES > 1: forks that many gateway processes, each a whole Nest
  * application on the same port (Node's cluster module: the primary holds the listening socket and
- * hands connections out in turn), and serves none itself. A process that dies is restarted, at
- * once when it had been serving for a while, with a growing delay when it keeps dying; after
+ * hands connections out in turn), and serves none itself. A process that dies is restarted,
+ * soon when it had been serving for a while, with a growing delay when it keeps dying; at
  * MAX_UNSTABLE_EXITS such deaths in a row, or a refused configuration, the primary stops the rest
  * and exits, so that its own supervisor (npm start, systemd) sees the failure. SIGTERM, SIGINT and
  * SIGHUP are passed to every process, each drains as a lone gateway would, and the primary exits
@@ -103,7 +103,7 @@ export class GatewayCluster {
     }
     const stable = since !== undefined && Date.now() - since >= STABLE_AFTER_MS;
     this.unstableExits = stable ? 1 : this.unstableExits + 1;
-    if (this.unstableExits > MAX_UNSTABLE_EXITS) {
+    if (this.unstableExits >= MAX_UNSTABLE_EXITS) {
       this.log.error(
         how,
         `gateway processes died ${MAX_UNSTABLE_EXITS} times in a row, each within ${STABLE_AFTER_MS / 1000} s of its start; stopping`,
