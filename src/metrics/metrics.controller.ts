@@ -1,7 +1,8 @@
 import { Controller, Get, OnModuleDestroy, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
+import { ErrorResponseDto } from '../common/openapi/error-response.dto';
 import { MetricsExposition } from './metrics-exposition';
 
 /**
@@ -25,7 +26,12 @@ export class MetricsController extends PrometheusController implements OnModuleD
   })
   @ApiProduces('text/plain')
   @ApiResponse({ status: 200, description: 'Prometheus text exposition format.' })
-  @ApiResponse({ status: 504, description: 'Several gateway processes: one of them did not report its metrics in time.' })
+  @ApiResponse({
+    status: 504,
+    description: 'timeout: with several gateway processes, one of them did not report its metrics in time.',
+    // JSON, as every error, though the 200 is text.
+    content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorResponseDto) } } },
+  })
   override async index(@Res({ passthrough: true }) response: Response): Promise<string> {
     const text = await this.exposition.text();
     response.header('Content-Type', this.exposition.contentType);
