@@ -385,4 +385,26 @@ describe('several gateway processes on one port (GATEWAY_PROCESSES=2, Redis, rea
       expect(() => process.kill(pid, 0)).toThrow();
     }
   });
+
+  it('should warn at start that rate limits are per process without REDIS_URL, and stop at once on SIGTERM', async () => {
+    const lonely = spawnCommand('gateway cluster without Redis', process.execPath, [built('src', 'main.js')], {
+      GATEWAY_PROCESSES: '2',
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      DATABASE_URL: db.url,
+      WORKER_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    });
+    const deadline = Date.now() + 30_000;
+    while (!lonely.output().includes('starting gateway processes')) {
+      expect(lonely.isRunning()).toBe(true);
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(50);
+    }
+    const warning = logLines(lonely).find((line) => line.level === 40 && line.role === 'primary');
+    expect(warning).toMatchObject({ service: 'gateway', processes: 2, msg: expect.stringContaining('without REDIS_URL') });
+    // Its processes are still starting: each stops as it is, and the primary still exits 0.
+    lonely.child.kill('SIGTERM');
+    expect(await lonely.exited).toEqual({ code: 0, signal: null });
+  });
 });
