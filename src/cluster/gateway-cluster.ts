@@ -87,7 +87,7 @@ export class GatewayCluster {
     this.metrics.exited(worker);
     const how = { gatewayPid: worker.process.pid, code, signal };
     if (this.stopping) {
-      // Nest ends a drained process with the signal it was sent (or exit status 0).
+      // A drained process exits 0 (graceful-stop.ts); one still starting dies of the signal itself.
       const clean = code === 0 || signal === this.stopping.signal;
       if (!clean && this.stopping.exitCode === 0) {
         this.stopping.exitCode = 1;

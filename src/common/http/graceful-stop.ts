@@ -13,15 +13,13 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
  */
 export function drainHttpServer(server: Server, graceMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    let drained = false;
     const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     const deadline = setTimeout(() => {
       clearInterval(sweep);
       server.closeAllConnections();
-      resolve(drained);
+      resolve(false);
     }, graceMs);
     server.close(() => {
-      drained = true;
       clearInterval(sweep);
       clearTimeout(deadline);
       resolve(true);
