@@ -45,8 +45,9 @@ function watch(): void {
 }
 
 // Worker threads inherit the preload; the pipe is the process's, watched once. The processes of a
-// gateway cluster (GATEWAY_PROCESSES) inherit it too, but their fd 3 is the cluster's IPC channel:
-// their primary watches the pipe, and they end with it.
+// gateway cluster (GATEWAY_PROCESSES) inherit it too, but their fd 3 is the cluster's IPC channel,
+// Node's own (opening it again fails, with a misleading "no supervisor pipe" line): their primary
+// watches the pipe, and they end with it.
 if (isMainThread && cluster.isPrimary) {
   watch();
 }
