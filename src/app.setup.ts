@@ -34,7 +34,7 @@ export async function createApp(
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(NestLogger.over(logger));
-  app.enableShutdownHooks();
+  // Its stop on signals is main.ts's (stopOnSignals): the HTTP server drains before any hook runs.
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
 

@@ -210,4 +210,38 @@ describe('npm start supervisor', () => {
       installation.cleanup();
     }
   });
+
+  it('should pass GATEWAY_PROCESSES to the gateway: a primary with two processes on its port, stopped with the rest', async () => {
+    const installation = await createInstallation({ GATEWAY_PROCESSES: '2', OCR_LANES: '1', LOG_LEVEL: 'info' });
+    try {
+      const supervisor = spawnBuilt('supervisor', ['scripts', 'start.js'], installation.env);
+      await waitForOutput(supervisor, /gateway listening on/);
+      const primaryLines = (): Array<Record<string, unknown>> =>
+        supervisor
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((line) => line.role === 'primary');
+      const serving = (): Set<unknown> =>
+        new Set(primaryLines().filter((line) => line.msg === 'gateway process listening').map((line) => line.gatewayPid));
+      for (let i = 0; i < 300 && serving().size < 2; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const pids = [...serving()] as number[];
+      expect(pids).toHaveLength(2);
+      expect((await fetch(`${installation.baseUrl}/health/live`)).status).toBe(200);
+      // The primary watches the lifeline; its processes leave their fd 3 (the cluster's IPC) alone.
+      expect(supervisor.output()).not.toContain('lifeline:');
+
+      process.kill(lockHolderPid(installation), 'SIGTERM');
+      expect((await supervisor.exited).code).toBe(0);
+      expect(primaryLines()).toContainEqual(expect.objectContaining({ msg: 'gateway processes stopped', code: 0 }));
+      for (const pid of pids) {
+        expect(() => process.kill(pid, 0)).toThrow();
+      }
+    } finally {
+      installation.cleanup();
+    }
+  });
 });

@@ -204,7 +204,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
+         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). With GATEWAY_PROCESSES above 1, any process answers for all of them (merged: counters and histograms summed). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -2513,6 +2513,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description timeout: with several gateway processes, one of them did not report its metrics in time. */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
