@@ -5,6 +5,7 @@
  * time, alternated round by round so that the machine's drift hits both alike.
  *
  *   npm run bench:gateway -- [--rounds 3] [--duration 10] [--connections 100] [--baseline DIR] [--no-redis]
+ *                            [--profile DIR] [--only usage|404]
  *
  * It starts the compiled gateway of this build (`<build>/src/main.js`) on a free port against a
  * throwaway database on DATABASE_URL's server (default: the local PostgreSQL,
@@ -19,6 +20,11 @@
  * a shared machine. Prints req/s, p99 and the gateway's CPU time per request of both routes per
  * build and round, their ratios (req/s usage / 404; CPU 404 / usage) and the medians, with the
  * load average.
+ *
+ * `--profile DIR` runs every gateway under `node --cpu-prof` (one `.cpuprofile` per build in
+ * `DIR/<build>/`, written when the gateway stops); with `--only usage` (or `--only 404`) only that
+ * route is driven, so that the profile is its path. `node dist/scripts/profile-summary.js --last 10
+ * DIR/<build>/*.cpuprofile` sums the last 10 s, the measured run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -41,6 +47,9 @@ interface Figures {
   non2xx: number;
   errors: number;
 }
+
+/** The figures of a route left out by `--only`. */
+const NOT_DRIVEN: Figures = { rps: Number.NaN, p99: Number.NaN, cpuMs: Number.NaN, non2xx: 0, errors: 0 };
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -163,8 +172,13 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '100' },
       baseline: { type: 'string', multiple: true, default: [] },
       'no-redis': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      only: { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'usage' && values.only !== '404') {
+    throw new Error(`--only takes usage or 404, not ${values.only}`);
+  }
   const rounds = Number(values.rounds);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
@@ -216,7 +230,11 @@ async function main(): Promise<void> {
     for (const build of builds) {
       const port = await freePort();
       // The gateway logs every request, as in production; its lines are discarded unread.
-      build.gateway = spawn(process.execPath, [join(build.root, 'src', 'main.js')], {
+      const profile =
+        values.profile === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${join(resolvePath(values.profile), build.label)}`];
+      build.gateway = spawn(process.execPath, [...profile, join(build.root, 'src', 'main.js')], {
         env: { ...env, PORT: String(port), WORKER_PORT: String(await freePort()) },
         stdio: 'ignore',
       });
@@ -251,8 +269,14 @@ async function main(): Promise<void> {
       const order = round % 2 === 1 ? builds : [...builds].reverse();
       for (const build of order) {
         const pid = build.gateway?.pid;
-        const usage = await drive(`${build.base}/api/v1/usage`, connections, duration, key, pid);
-        const notFound = await drive(`${build.base}/nonexistent`, connections, duration, undefined, pid);
+        const usage =
+          values.only === '404'
+            ? NOT_DRIVEN
+            : await drive(`${build.base}/api/v1/usage`, connections, duration, key, pid);
+        const notFound =
+          values.only === 'usage'
+            ? NOT_DRIVEN
+            : await drive(`${build.base}/nonexistent`, connections, duration, undefined, pid);
         if (usage.non2xx > 0 || usage.errors > 0 || notFound.errors > 0) {
           process.stdout.write(
             `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx}, errors ${usage.errors + notFound.errors})\n`,
