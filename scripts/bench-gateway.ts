@@ -5,7 +5,7 @@
  * time, alternated round by round so that the machine's drift hits both alike.
  *
  *   npm run bench:gateway -- [--rounds 3] [--duration 10] [--connections 100] [--baseline DIR] [--no-redis]
- *                            [--profile DIR] [--only usage|404]
+ *                            [--simultaneous] [--profile DIR] [--only usage|404]
  *
  * It starts the compiled gateway of this build (`<build>/src/main.js`) on a free port against a
  * throwaway database on DATABASE_URL's server (default: the local PostgreSQL,
@@ -20,6 +20,12 @@
  * a shared machine. Prints req/s, p99 and the gateway's CPU time per request of both routes per
  * build and round, their ratios (req/s usage / 404; CPU 404 / usage) and the medians, with the
  * load average.
+ *
+ * `--simultaneous` drives every build's gateway at the same time (each with its own
+ * `--connections`), the usage route first, then the 404: on a machine whose load moves from one
+ * second to the next, builds measured at the same moment compare better than builds measured
+ * one after the other. Each build then has part of the machine, so its req/s is lower than alone;
+ * compare the ratios and the CPU per request, not the req/s, with a run without it.
  *
  * `--profile DIR` runs every gateway under `node --cpu-prof` (one `.cpuprofile` per build in
  * `DIR/<build>/`, written when the gateway stops); with `--only usage` (or `--only 404`) only that
@@ -45,11 +51,20 @@ interface Figures {
   /** The gateway process's CPU time per answered request, in ms; NaN where /proc cannot tell. */
   cpuMs: number;
   non2xx: number;
+  /** Answers by status, e.g. `200:5000 500:3`, to tell what the non-2xx were. */
+  statuses: string;
   errors: number;
 }
 
 /** The figures of a route left out by `--only`. */
-const NOT_DRIVEN: Figures = { rps: Number.NaN, p99: Number.NaN, cpuMs: Number.NaN, non2xx: 0, errors: 0 };
+const NOT_DRIVEN: Figures = {
+  rps: Number.NaN,
+  p99: Number.NaN,
+  cpuMs: Number.NaN,
+  non2xx: 0,
+  statuses: '',
+  errors: 0,
+};
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -134,6 +149,9 @@ async function drive(
     p99: result.latency.p99,
     cpuMs: ((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests.total,
     non2xx: result.non2xx,
+    statuses: Object.entries(result.statusCodeStats as Record<string, { count: number }>)
+      .map(([status, { count }]) => `${status}:${count}`)
+      .join(' '),
     errors: result.errors + result.timeouts,
   };
 }
@@ -174,6 +192,7 @@ async function main(): Promise<void> {
       'no-redis': { type: 'boolean', default: false },
       profile: { type: 'string' },
       only: { type: 'string' },
+      simultaneous: { type: 'boolean', default: false },
     },
   });
   if (values.only !== undefined && values.only !== 'usage' && values.only !== '404') {
@@ -265,21 +284,32 @@ async function main(): Promise<void> {
         'cpu ratio',
       ),
     );
+    const driveRoute = (build: Build, route: 'usage' | '404'): Promise<Figures> =>
+      values.only !== undefined && values.only !== route
+        ? Promise.resolve(NOT_DRIVEN)
+        : route === 'usage'
+          ? drive(`${build.base}/api/v1/usage`, connections, duration, key, build.gateway?.pid)
+          : drive(`${build.base}/nonexistent`, connections, duration, undefined, build.gateway?.pid);
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? builds : [...builds].reverse();
+      const figures = new Map<Build, { usage: Figures; notFound: Figures }>();
+      if (values.simultaneous) {
+        // Every build's gateway driven at once, each by its own connections: the same moment of
+        // the machine for all, so that their CPU per request compares pair by pair.
+        const usages = await Promise.all(order.map((build) => driveRoute(build, 'usage')));
+        const notFounds = await Promise.all(order.map((build) => driveRoute(build, '404')));
+        order.forEach((build, i) => figures.set(build, { usage: usages[i], notFound: notFounds[i] }));
+      } else {
+        for (const build of order) {
+          const usage = await driveRoute(build, 'usage');
+          figures.set(build, { usage, notFound: await driveRoute(build, '404') });
+        }
+      }
       for (const build of order) {
-        const pid = build.gateway?.pid;
-        const usage =
-          values.only === '404'
-            ? NOT_DRIVEN
-            : await drive(`${build.base}/api/v1/usage`, connections, duration, key, pid);
-        const notFound =
-          values.only === 'usage'
-            ? NOT_DRIVEN
-            : await drive(`${build.base}/nonexistent`, connections, duration, undefined, pid);
+        const { usage, notFound } = figures.get(build) as { usage: Figures; notFound: Figures };
         if (usage.non2xx > 0 || usage.errors > 0 || notFound.errors > 0) {
           process.stdout.write(
-            `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx}, errors ${usage.errors + notFound.errors})\n`,
+            `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx} (${usage.statuses}), errors ${usage.errors + notFound.errors})\n`,
           );
         }
         build.usage.push(usage);
@@ -316,6 +346,16 @@ async function main(): Promise<void> {
           median(ratios).toFixed(2),
           median(cpuRatios).toFixed(2),
         ),
+      );
+    }
+    // Pair by pair (the same round): how much more CPU a request costs each baseline than this build.
+    const [self, ...baselines] = builds;
+    for (const baseline of baselines) {
+      const paired = (pick: (build: Build) => Figures[]): string =>
+        median(pick(baseline).map((figures, i) => figures.cpuMs / pick(self)[i].cpuMs)).toFixed(3);
+      process.stdout.write(
+        `${baseline.label} cpu per request / this build's, median of the rounds: usage ` +
+          `${paired((build) => build.usage)}, 404 ${paired((build) => build.notFound)}\n`,
       );
     }
     process.stdout.write(`load ${load()}\n`);
