@@ -51,6 +51,9 @@ interface Figures {
   /** The gateway process's CPU time per answered request, in ms; NaN where /proc cannot tell. */
   cpuMs: number;
   non2xx: number;
+  requests: number;
+  /** Database transactions (statements) per answered request; NaN where builds ran at once. */
+  dbPerRequest: number;
   /** Answers by status, e.g. `200:5000 500:3`, to tell what the non-2xx were. */
   statuses: string;
   errors: number;
@@ -58,6 +61,8 @@ interface Figures {
 
 /** The figures of a route left out by `--only`. */
 const NOT_DRIVEN: Figures = {
+  requests: 0,
+  dbPerRequest: Number.NaN,
   rps: Number.NaN,
   p99: Number.NaN,
   cpuMs: Number.NaN,
@@ -149,6 +154,8 @@ async function drive(
     p99: result.latency.p99,
     cpuMs: ((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests.total,
     non2xx: result.non2xx,
+    requests: result.requests.total,
+    dbPerRequest: Number.NaN,
     statuses: Object.entries(result.statusCodeStats as Record<string, { count: number }>)
       .map(([status, { count }]) => `${status}:${count}`)
       .join(' '),
@@ -178,7 +185,7 @@ function load(): string {
 }
 
 function row(...cells: string[]): string {
-  const widths = [10, 6, 11, 12, 9, 9, 10, 7, 5, 9];
+  const widths = [10, 6, 11, 12, 9, 8, 9, 10, 7, 5, 9];
   return `${cells.map((cell, i) => cell.padStart(widths[i])).join('  ')}\n`;
 }
 
@@ -268,6 +275,7 @@ async function main(): Promise<void> {
       `gateway bench: ${connections} connections, ${duration} s per run, ${rounds} rounds, ` +
         `rate limits ${values['no-redis'] ? 'in process' : 'in Redis'}; load ${load()}\n`,
     );
+    // db: database statements per request (sequential runs only);
     // cpu: the gateway's CPU ms per request; cpu ratio: 404 cpu / usage cpu, the req/s ratio the
     // gateway alone would reach when CPU-bound, less sensitive to what else runs on the machine.
     process.stdout.write(
@@ -277,6 +285,7 @@ async function main(): Promise<void> {
         'usage req/s',
         'usage p99 ms',
         'usage cpu',
+        'usage db',
         '404 req/s',
         '404 p99 ms',
         '404 cpu',
@@ -284,12 +293,34 @@ async function main(): Promise<void> {
         'cpu ratio',
       ),
     );
-    const driveRoute = (build: Build, route: 'usage' | '404'): Promise<Figures> =>
-      values.only !== undefined && values.only !== route
-        ? Promise.resolve(NOT_DRIVEN)
-        : route === 'usage'
-          ? drive(`${build.base}/api/v1/usage`, connections, duration, key, build.gateway?.pid)
-          : drive(`${build.base}/nonexistent`, connections, duration, undefined, build.gateway?.pid);
+    // Committed transactions of the bench database: every statement of the gateway is one.
+    const transactions = async (): Promise<number> =>
+      Number(
+        (
+          await admin.query<{ n: string }>(
+            'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+            [name],
+          )
+        ).rows[0]?.n ?? Number.NaN,
+      );
+    const driveRoute = async (build: Build, route: 'usage' | '404'): Promise<Figures> => {
+      if (values.only !== undefined && values.only !== route) {
+        return NOT_DRIVEN;
+      }
+      const before = await transactions();
+      const figures =
+        route === 'usage'
+          ? await drive(`${build.base}/api/v1/usage`, connections, duration, key, build.gateway?.pid)
+          : await drive(`${build.base}/nonexistent`, connections, duration, undefined, build.gateway?.pid);
+      // Statistics reach pg_stat_database within about a second of the statements; a build running
+      // at the same time as another shares the database, so its count is not its own.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = await transactions();
+      return {
+        ...figures,
+        dbPerRequest: values.simultaneous ? Number.NaN : (after - before) / figures.requests,
+      };
+    };
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? builds : [...builds].reverse();
       const figures = new Map<Build, { usage: Figures; notFound: Figures }>();
@@ -321,6 +352,7 @@ async function main(): Promise<void> {
             usage.rps.toFixed(0),
             String(usage.p99),
             usage.cpuMs.toFixed(3),
+            usage.dbPerRequest.toFixed(3),
             notFound.rps.toFixed(0),
             String(notFound.p99),
             notFound.cpuMs.toFixed(3),
@@ -340,6 +372,7 @@ async function main(): Promise<void> {
           median(build.usage.map((f) => f.rps)).toFixed(0),
           String(median(build.usage.map((f) => f.p99))),
           median(build.usage.map((f) => f.cpuMs)).toFixed(3),
+          median(build.usage.map((f) => f.dbPerRequest)).toFixed(3),
           median(build.notFound.map((f) => f.rps)).toFixed(0),
           String(median(build.notFound.map((f) => f.p99))),
           median(build.notFound.map((f) => f.cpuMs)).toFixed(3),
