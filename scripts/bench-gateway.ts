@@ -5,6 +5,7 @@
  * time, alternated round by round so that the machine's drift hits both alike.
  *
  *   npm run bench:gateway -- [--rounds 3] [--duration 10] [--connections 100] [--baseline DIR] [--no-redis]
+ *                            [--simultaneous] [--profile DIR] [--only usage|404]
  *
  * It starts the compiled gateway of this build (`<build>/src/main.js`) on a free port against a
  * throwaway database on DATABASE_URL's server (default: the local PostgreSQL,
@@ -19,6 +20,17 @@
  * a shared machine. Prints req/s, p99 and the gateway's CPU time per request of both routes per
  * build and round, their ratios (req/s usage / 404; CPU 404 / usage) and the medians, with the
  * load average.
+ *
+ * `--simultaneous` drives every build's gateway at the same time (each with its own
+ * `--connections`), the usage route first, then the 404: on a machine whose load moves from one
+ * second to the next, builds measured at the same moment compare better than builds measured
+ * one after the other. Each build then has part of the machine, so its req/s is lower than alone;
+ * compare the ratios and the CPU per request, not the req/s, with a run without it.
+ *
+ * `--profile DIR` runs every gateway under `node --cpu-prof` (one `.cpuprofile` per build in
+ * `DIR/<build>/`, written when the gateway stops); with `--only usage` (or `--only 404`) only that
+ * route is driven, so that the profile is its path. `node dist/scripts/profile-summary.js --last 10
+ * DIR/<build>/*.cpuprofile` sums the last 10 s, the measured run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,8 +51,25 @@ interface Figures {
   /** The gateway process's CPU time per answered request, in ms; NaN where /proc cannot tell. */
   cpuMs: number;
   non2xx: number;
+  requests: number;
+  /** Database transactions (statements) per answered request; NaN where builds ran at once. */
+  dbPerRequest: number;
+  /** Answers by status, e.g. `200:5000 500:3`, to tell what the non-2xx were. */
+  statuses: string;
   errors: number;
 }
+
+/** The figures of a route left out by `--only`. */
+const NOT_DRIVEN: Figures = {
+  requests: 0,
+  dbPerRequest: Number.NaN,
+  rps: Number.NaN,
+  p99: Number.NaN,
+  cpuMs: Number.NaN,
+  non2xx: 0,
+  statuses: '',
+  errors: 0,
+};
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -125,6 +154,11 @@ async function drive(
     p99: result.latency.p99,
     cpuMs: ((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests.total,
     non2xx: result.non2xx,
+    requests: result.requests.total,
+    dbPerRequest: Number.NaN,
+    statuses: Object.entries(result.statusCodeStats as Record<string, { count: number }>)
+      .map(([status, { count }]) => `${status}:${count}`)
+      .join(' '),
     errors: result.errors + result.timeouts,
   };
 }
@@ -151,7 +185,7 @@ function load(): string {
 }
 
 function row(...cells: string[]): string {
-  const widths = [10, 6, 11, 12, 9, 9, 10, 7, 5, 9];
+  const widths = [10, 6, 11, 12, 9, 8, 9, 10, 7, 5, 9];
   return `${cells.map((cell, i) => cell.padStart(widths[i])).join('  ')}\n`;
 }
 
@@ -163,8 +197,14 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '100' },
       baseline: { type: 'string', multiple: true, default: [] },
       'no-redis': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      only: { type: 'string' },
+      simultaneous: { type: 'boolean', default: false },
     },
   });
+  if (values.only !== undefined && values.only !== 'usage' && values.only !== '404') {
+    throw new Error(`--only takes usage or 404, not ${values.only}`);
+  }
   const rounds = Number(values.rounds);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
@@ -216,7 +256,11 @@ async function main(): Promise<void> {
     for (const build of builds) {
       const port = await freePort();
       // The gateway logs every request, as in production; its lines are discarded unread.
-      build.gateway = spawn(process.execPath, [join(build.root, 'src', 'main.js')], {
+      const profile =
+        values.profile === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${join(resolvePath(values.profile), build.label)}`];
+      build.gateway = spawn(process.execPath, [...profile, join(build.root, 'src', 'main.js')], {
         env: { ...env, PORT: String(port), WORKER_PORT: String(await freePort()) },
         stdio: 'ignore',
       });
@@ -231,6 +275,7 @@ async function main(): Promise<void> {
       `gateway bench: ${connections} connections, ${duration} s per run, ${rounds} rounds, ` +
         `rate limits ${values['no-redis'] ? 'in process' : 'in Redis'}; load ${load()}\n`,
     );
+    // db: database statements per request (sequential runs only);
     // cpu: the gateway's CPU ms per request; cpu ratio: 404 cpu / usage cpu, the req/s ratio the
     // gateway alone would reach when CPU-bound, less sensitive to what else runs on the machine.
     process.stdout.write(
@@ -240,6 +285,7 @@ async function main(): Promise<void> {
         'usage req/s',
         'usage p99 ms',
         'usage cpu',
+        'usage db',
         '404 req/s',
         '404 p99 ms',
         '404 cpu',
@@ -247,15 +293,54 @@ async function main(): Promise<void> {
         'cpu ratio',
       ),
     );
+    // Committed transactions of the bench database: every statement of the gateway is one.
+    const transactions = async (): Promise<number> =>
+      Number(
+        (
+          await admin.query<{ n: string }>(
+            'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+            [name],
+          )
+        ).rows[0]?.n ?? Number.NaN,
+      );
+    const driveRoute = async (build: Build, route: 'usage' | '404'): Promise<Figures> => {
+      if (values.only !== undefined && values.only !== route) {
+        return NOT_DRIVEN;
+      }
+      const before = await transactions();
+      const figures =
+        route === 'usage'
+          ? await drive(`${build.base}/api/v1/usage`, connections, duration, key, build.gateway?.pid)
+          : await drive(`${build.base}/nonexistent`, connections, duration, undefined, build.gateway?.pid);
+      // Statistics reach pg_stat_database within about a second of the statements; a build running
+      // at the same time as another shares the database, so its count is not its own.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = await transactions();
+      return {
+        ...figures,
+        dbPerRequest: values.simultaneous ? Number.NaN : (after - before) / figures.requests,
+      };
+    };
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? builds : [...builds].reverse();
+      const figures = new Map<Build, { usage: Figures; notFound: Figures }>();
+      if (values.simultaneous) {
+        // Every build's gateway driven at once, each by its own connections: the same moment of
+        // the machine for all, so that their CPU per request compares pair by pair.
+        const usages = await Promise.all(order.map((build) => driveRoute(build, 'usage')));
+        const notFounds = await Promise.all(order.map((build) => driveRoute(build, '404')));
+        order.forEach((build, i) => figures.set(build, { usage: usages[i], notFound: notFounds[i] }));
+      } else {
+        for (const build of order) {
+          const usage = await driveRoute(build, 'usage');
+          figures.set(build, { usage, notFound: await driveRoute(build, '404') });
+        }
+      }
       for (const build of order) {
-        const pid = build.gateway?.pid;
-        const usage = await drive(`${build.base}/api/v1/usage`, connections, duration, key, pid);
-        const notFound = await drive(`${build.base}/nonexistent`, connections, duration, undefined, pid);
+        const { usage, notFound } = figures.get(build) as { usage: Figures; notFound: Figures };
         if (usage.non2xx > 0 || usage.errors > 0 || notFound.errors > 0) {
           process.stdout.write(
-            `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx}, errors ${usage.errors + notFound.errors})\n`,
+            `  (${build.label} round ${round}: usage non-2xx ${usage.non2xx} (${usage.statuses}), errors ${usage.errors + notFound.errors})\n`,
           );
         }
         build.usage.push(usage);
@@ -267,6 +352,7 @@ async function main(): Promise<void> {
             usage.rps.toFixed(0),
             String(usage.p99),
             usage.cpuMs.toFixed(3),
+            usage.dbPerRequest.toFixed(3),
             notFound.rps.toFixed(0),
             String(notFound.p99),
             notFound.cpuMs.toFixed(3),
@@ -286,12 +372,23 @@ async function main(): Promise<void> {
           median(build.usage.map((f) => f.rps)).toFixed(0),
           String(median(build.usage.map((f) => f.p99))),
           median(build.usage.map((f) => f.cpuMs)).toFixed(3),
+          median(build.usage.map((f) => f.dbPerRequest)).toFixed(3),
           median(build.notFound.map((f) => f.rps)).toFixed(0),
           String(median(build.notFound.map((f) => f.p99))),
           median(build.notFound.map((f) => f.cpuMs)).toFixed(3),
           median(ratios).toFixed(2),
           median(cpuRatios).toFixed(2),
         ),
+      );
+    }
+    // Pair by pair (the same round): how much more CPU a request costs each baseline than this build.
+    const [self, ...baselines] = builds;
+    for (const baseline of baselines) {
+      const paired = (pick: (build: Build) => Figures[]): string =>
+        median(pick(baseline).map((figures, i) => figures.cpuMs / pick(self)[i].cpuMs)).toFixed(3);
+      process.stdout.write(
+        `${baseline.label} cpu per request / this build's, median of the rounds: usage ` +
+          `${paired((build) => build.usage)}, 404 ${paired((build) => build.notFound)}\n`,
       );
     }
     process.stdout.write(`load ${load()}\n`);

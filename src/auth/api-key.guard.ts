@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { ApiError } from '../common/errors/api-error';
+import { CachingReflector } from '../common/metadata/caching-reflector';
 import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
 import { ApiKeyVerifier } from './api-key.verifier';
 import type { ApiKeyScope } from '../api-keys/api-key-scopes';
@@ -30,11 +31,15 @@ export const EXPIRY_WARNING_MS = 7 * 24 * 3600 * 1000;
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly reflector: Reflector;
+
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly verifier: ApiKeyVerifier,
     private readonly tokens: TokenSigner,
-  ) {}
+  ) {
+    this.reflector = new CachingReflector(reflector);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') {

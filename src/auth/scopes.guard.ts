@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/errors/api-error';
+import { CachingReflector } from '../common/metadata/caching-reflector';
 import type { ApiKeyScope } from '../api-keys/api-key-scopes';
 import { ApiMetrics } from '../metrics/api-metrics';
 import type { AuthenticatedRequest } from './authenticated-request';
@@ -12,10 +13,14 @@ import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
  */
 @Injectable()
 export class ScopesGuard implements CanActivate {
+  private readonly reflector: Reflector;
+
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly metrics: ApiMetrics,
-  ) {}
+  ) {
+    this.reflector = new CachingReflector(reflector);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') {

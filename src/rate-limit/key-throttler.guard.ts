@@ -12,7 +12,9 @@ import type { Response } from 'express';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import type { AuthenticatedRequest } from '../auth/authenticated-request';
 import { ApiError } from '../common/errors/api-error';
+import { CachingReflector } from '../common/metadata/caching-reflector';
 import { rememberUsage } from '../usage/request-usage';
+import type { UsageSnapshot } from '../usage/usage-snapshot';
 import { UsageService } from '../usage/usage.service';
 import { RequestLimits } from './request-limits';
 
@@ -37,7 +39,8 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     reflector: Reflector,
     private readonly usage: UsageService,
   ) {
-    super(options, storage, reflector);
+    // The base class asks for six decorator options of the route per request: read once per route.
+    super(options, storage, new CachingReflector(reflector));
   }
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
@@ -70,7 +73,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     const key = request.apiKey as AuthenticatedKey;
     const limits = RequestLimits.of(http.getResponse<Response>());
     const name = throttler.name ?? 'default';
-    const [record] = await Promise.all([
+    const [record, daily] = await Promise.all([
       this.storageService.increment(
         generateKey(context, bucketOf(key, limit, ttl), name),
         ttl,
@@ -78,14 +81,18 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
         blockDuration,
         name,
       ),
-      this.writeDailyPart(request, key, limits),
+      this.dailyUsage(request, key),
     ]);
-    limits.setRate({
-      quota: limit,
-      windowSeconds: ttl / 1000,
-      remaining: limit - record.totalHits,
-      resetSeconds: Math.max(record.timeToExpire, record.timeToBlockExpire),
-    });
+    // One write of the headers with both parts, not one per part.
+    limits.setRateAndDaily(
+      {
+        quota: limit,
+        windowSeconds: ttl / 1000,
+        remaining: limit - record.totalHits,
+        resetSeconds: Math.max(record.timeToExpire, record.timeToBlockExpire),
+      },
+      daily,
+    );
     if (record.isBlocked) {
       throw new ApiError(
         429,
@@ -101,15 +108,16 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
    * The quota part of the headers, remembered for a handler that answers the same reading; a
    * database hiccup must not fail a request over a header (that handler then reads again).
    */
-  private async writeDailyPart(request: object, key: AuthenticatedKey, limits: RequestLimits): Promise<void> {
+  private async dailyUsage(request: object, key: AuthenticatedKey): Promise<UsageSnapshot | undefined> {
     try {
       const snapshot = await this.usage.current(key);
       rememberUsage(request, snapshot);
-      limits.setDaily(snapshot);
+      return snapshot;
     } catch (error) {
       this.log.warn(
         `Daily usage unavailable for the rate-limit headers: ${error instanceof Error ? error.name : 'error'}`,
       );
+      return undefined;
     }
   }
 }

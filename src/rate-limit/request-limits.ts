@@ -38,6 +38,13 @@ export class RequestLimits {
     this.write();
   }
 
+  /** Both parts at once (the throttler guard's decision), written once; `daily` undefined: unknown. */
+  setRateAndDaily(state: Omit<PolicyState, 'name'>, daily: UsageSnapshot | undefined): void {
+    this.rate = { ...state, name: RATE_POLICY };
+    this.daily = daily ?? this.daily;
+    this.write();
+  }
+
   setDaily(snapshot: UsageSnapshot): void {
     this.daily = snapshot;
     this.write();

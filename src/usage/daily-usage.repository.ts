@@ -177,8 +177,9 @@ export class DailyUsageRepository {
 
   /**
    * Today's units of a lineage. Every rate-limited request reads it (the rate-limit headers), so
-   * the reads asked for in one turn of the event loop share one statement (TurnBatch): under load
-   * one round trip answers many requests, each as fresh as a statement of its own.
+   * the reads asked for in one turn of the event loop, or while the previous batch is in flight,
+   * share one statement (TurnBatch): under load one round trip answers many requests, each as
+   * fresh as a statement of its own.
    */
   usedToday(lineageId: string): Promise<DayUsage> {
     return this.todays.read(lineageId);
