@@ -1,13 +1,15 @@
 /**
  * The entry of one inference-lane thread: builds its own OcrEngine from `workerData`, then runs
- * one image at a time for the main thread (see ThreadLane for the other side of the protocol).
+ * one image or PDF at a time for the main thread (see ThreadLane for the other side of the protocol).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { readDocument } from '../document/read-document';
 import { OcrEngine, OcrError } from '../pipeline/ocr-engine';
 import { describeError } from './describe-error';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-protocol';
 
 type RecognizeMessage = Extract<ToLane, { type: 'recognize' }>;
+type DocumentMessage = Extract<ToLane, { type: 'document' }>;
 
 /**
  * After an image this large, collect garbage at once: its decoded buffers (a 35-megapixel scan
@@ -36,23 +38,66 @@ async function recognize(port: MessagePort, engine: OcrEngine, message: Recogniz
       output: { ...result, stageMs: { ...result.stageMs }, inferenceMs },
     });
   } catch (error) {
-    if (error instanceof OcrError && error.code !== 'internal_error') {
-      send(port, { type: 'failed', jobId: message.jobId, code: error.code, message: error.message });
-      return;
-    }
-    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
-    send(port, {
-      type: 'log',
-      level: 'error',
-      message: `recognition failed for request ${message.requestId}: ${describeError(cause)}`,
-    });
-    send(port, {
-      type: 'failed',
-      jobId: message.jobId,
-      code: 'internal_error',
-      message: 'Recognition failed.',
-    });
+    fail(port, message, error);
   }
+}
+
+async function readPdf(
+  port: MessagePort,
+  engine: OcrEngine,
+  data: LaneWorkerData,
+  message: DocumentMessage,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    const output = await readDocument(
+      {
+        document: new Uint8Array(message.document),
+        pages: message.read?.pages,
+        ocr: message.read?.ocr ?? 'auto',
+        mode: message.read?.mode ?? 'text',
+        deadline: message.deadline,
+      },
+      engine,
+      { dpi: data.document.dpi, maxPixels: data.engine.maxPixels },
+    );
+    if (output.pages.length > 0) {
+      collectGarbage?.();
+    }
+    send(port, {
+      type: 'result',
+      jobId: message.jobId,
+      output: {
+        kind: 'document',
+        pageCount: output.pageCount,
+        pages: output.pages,
+        stageMs: { ...output.stageMs },
+        inferenceMs: performance.now() - started,
+      },
+    });
+  } catch (error) {
+    fail(port, message, error);
+  }
+}
+
+/** The contract's errors go back as they are; anything else is logged here and answered as internal. */
+function fail(port: MessagePort, message: RecognizeMessage | DocumentMessage, error: unknown): void {
+  if (error instanceof OcrError && error.code !== 'internal_error') {
+    send(port, { type: 'failed', jobId: message.jobId, code: error.code, message: error.message });
+    return;
+  }
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  send(port, {
+    type: 'log',
+    level: 'error',
+    message: `recognition failed for request ${message.requestId}: ${describeError(cause)}`,
+  });
+  send(port, {
+    type: 'failed',
+    jobId: message.jobId,
+    code: 'internal_error',
+    message: 'Recognition failed.',
+  });
 }
 
 async function serve(port: MessagePort, data: LaneWorkerData): Promise<void> {
@@ -76,7 +121,8 @@ async function serve(port: MessagePort, data: LaneWorkerData): Promise<void> {
       void current.then(() => engine.close()).finally(() => port.close());
       return;
     }
-    current = recognize(port, engine, message);
+    current =
+      message.type === 'document' ? readPdf(port, engine, data, message) : recognize(port, engine, message);
   });
 }
 

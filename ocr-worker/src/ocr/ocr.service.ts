@@ -1,13 +1,21 @@
 import type { Socket } from 'node:net';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import type { RecognizeResult, WorkerHealth } from '@app/contracts';
+import type { DocumentInfo, ReadDocumentResult, RecognizeResult, WorkerHealth } from '@app/contracts';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { CallerWatch } from './caller-watch';
 import { OcrScheduler } from './ocr-scheduler';
-import { parseRecognizeRequest } from './recognize-request';
-import { toRpcException, WorkerError } from './worker-error';
+import type { DocumentOutput, DocumentTask, ImageOutput, LaneOutput } from './inference-lane';
+import {
+  parseInspectDocumentRequest,
+  parseReadDocumentRequest,
+  parseRecognizeRequest,
+} from './recognize-request';
+import { toRpcException, WorkerError, WorkerErrors } from './worker-error';
+
+/** A US Letter page, about the size of A4, in points: what a PDF page is expected to render to. */
+const TYPICAL_PAGE_POINTS = 612 * 792;
 
 @Injectable()
 export class OcrService implements BeforeApplicationShutdown {
@@ -34,12 +42,14 @@ export class OcrService implements BeforeApplicationShutdown {
       const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
       const caller = this.callers.watch(request.jobId, socket);
       release = caller.release;
-      const { output, queueMs, device, model } = await this.scheduler.submit(
+      const scheduled = await this.scheduler.submit(
         { requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
         request.deadline,
         workingPixels,
         caller.signal,
       );
+      const { queueMs, device, model } = scheduled;
+      const output = imageOutput(scheduled.output);
       const totalMs = Math.round(performance.now() - receivedAt);
       const stageMs = Object.fromEntries(
         Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
@@ -81,6 +91,60 @@ export class OcrService implements BeforeApplicationShutdown {
     }
   }
 
+  /** `ocr.document.inspect`: the PDF opened in a lane, its pages counted (nothing rendered). */
+  async inspectDocument(data: unknown, socket?: Socket): Promise<DocumentInfo> {
+    return this.document('inspected', socket, async (caller) => {
+      const request = parseInspectDocumentRequest(data);
+      const { output, queueMs } = await this.runDocument(
+        {
+          kind: 'document',
+          requestId: request.requestId,
+          document: ownArrayBuffer(request.bytes),
+          deadline: request.deadline,
+        },
+        0,
+        caller(request),
+      );
+      return { requestId: request.requestId, result: { pageCount: output.pageCount }, queueMs, output };
+    });
+  }
+
+  /** `ocr.document.read`: the chosen pages, each from its text layer or rendered and recognised. */
+  async readDocument(data: unknown, socket?: Socket): Promise<ReadDocumentResult> {
+    return this.document('read', socket, async (caller, receivedAt) => {
+      const request = parseReadDocumentRequest(data, this.config.pdf.maxPages);
+      // One page is rendered at a time: its pixels, not the document's, are what the lane holds.
+      const dpi = this.config.pdf.renderDpi;
+      const pagePixels = Math.min(
+        this.config.maxImagePixels,
+        Math.round((TYPICAL_PAGE_POINTS * dpi * dpi) / (72 * 72)),
+      );
+      const { output, queueMs, device, model } = await this.runDocument(
+        {
+          kind: 'document',
+          requestId: request.requestId,
+          document: ownArrayBuffer(request.bytes),
+          read: { pages: request.pages, ocr: request.ocr, mode: request.mode },
+          deadline: request.deadline,
+        },
+        pagePixels,
+        caller(request),
+      );
+      const result: ReadDocumentResult = {
+        pages: output.pages,
+        text: output.pages.map((page) => page.text).join('\n\n'),
+        model,
+        device,
+        timing: {
+          totalMs: Math.round(performance.now() - receivedAt),
+          queueMs: Math.round(queueMs),
+          inferenceMs: Math.round(output.inferenceMs),
+        },
+      };
+      return { requestId: request.requestId, result, queueMs, output };
+    });
+  }
+
   /** `ocr.cancel` from the gateway: its client went away. */
   cancel(data: unknown): void {
     const jobId = (data as { jobId?: unknown } | null)?.jobId;
@@ -93,6 +157,64 @@ export class OcrService implements BeforeApplicationShutdown {
     return this.scheduler.health();
   }
 
+  private async runDocument(
+    task: DocumentTask,
+    pixels: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ output: DocumentOutput; queueMs: number; device: 'cpu' | 'cuda'; model: string }> {
+    const scheduled = await this.scheduler.submit(task, task.deadline, pixels, signal);
+    return { ...scheduled, output: documentOutput(scheduled.output) };
+  }
+
+  /**
+   * Runs a document call with the caller watched (its connection closing drops the job if still
+   * queued), logs what it did and turns failures into the contract's RpcException.
+   */
+  private async document<T>(
+    action: 'inspected' | 'read',
+    socket: Socket | undefined,
+    work: (
+      caller: (request: { jobId: string; requestId: string }) => AbortSignal,
+      receivedAt: number,
+    ) => Promise<{ requestId: string; result: T; queueMs: number; output: DocumentOutput }>,
+  ): Promise<T> {
+    const receivedAt = performance.now();
+    const releases: Array<() => void> = [];
+    let requestId: string | undefined;
+    const caller = (request: { jobId: string; requestId: string }): AbortSignal => {
+      requestId = request.requestId;
+      const watched = this.callers.watch(request.jobId, socket);
+      releases.push(watched.release);
+      return watched.signal;
+    };
+    try {
+      const { result, queueMs, output } = await work(caller, receivedAt);
+      const stageMs = Object.fromEntries(
+        Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
+      );
+      this.logger.log(
+        {
+          requestId,
+          pageCount: output.pageCount,
+          pages: output.pages.map(({ page, source, lines }) => ({ page, source, lines: lines.length })),
+          queueMs: Math.round(queueMs),
+          inferenceMs: Math.round(output.inferenceMs),
+          totalMs: Math.round(performance.now() - receivedAt),
+          stageMs,
+        },
+        `document ${action}`,
+      );
+      return result;
+    } catch (error) {
+      const code = error instanceof WorkerError ? error.code : 'internal_error';
+      this.logger.warn({ requestId, code, totalMs: Math.round(performance.now() - receivedAt) }, 'refused');
+      this.metrics.refused(code);
+      throw toRpcException(error);
+    } finally {
+      releases.forEach((release) => release());
+    }
+  }
+
   /** Runs before the TCP server closes, so accepted jobs can still answer on their sockets. */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const { queueDepth, inFlight } = this.scheduler.health();
@@ -101,9 +223,28 @@ export class OcrService implements BeforeApplicationShutdown {
   }
 }
 
+/** Narrows a lane's answer to the kind of task it was given (a mismatch is a bug: internal_error). */
+function imageOutput(output: LaneOutput): ImageOutput {
+  if (output.kind === 'document') {
+    throw WorkerErrors.internal();
+  }
+  return output;
+}
+
+function documentOutput(output: LaneOutput): DocumentOutput {
+  if (output.kind !== 'document') {
+    throw WorkerErrors.internal();
+  }
+  return output;
+}
+
 /** The lane thread takes the image's ArrayBuffer by transfer: it must hold these bytes only. */
 function ownArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  ) {
     return bytes.buffer;
   }
   const copy = new Uint8Array(bytes.byteLength);

@@ -4,7 +4,7 @@ import type { RecognizeResult } from '@app/contracts';
 import type { AuthenticatedKey } from '../../auth/authenticated-key';
 import { ApiError } from '../../common/errors/api-error';
 import { Reservation } from '../../usage/reservation';
-import type { ImageBytes } from '../image-input';
+import type { ImageBytes, OcrInput } from '../image-input';
 import type { WorkerCall, WorkerJob } from '../../ocr-worker-client/ocr-worker.client';
 import { OcrMetrics } from '../metrics/ocr-metrics';
 import type { OcrCall } from '../ocr-call.decorator';
@@ -120,6 +120,15 @@ export class FakeIntake {
 
   fromUpload(file: { buffer: Buffer }): Promise<ImageBytes> {
     return Promise.resolve(imageBytes(file.buffer));
+  }
+
+  /** Images only: the PDF path is proven against the real worker (test/ocr-pdf.e2e-spec.ts). */
+  async resolveInput(source: string): Promise<OcrInput> {
+    return { kind: 'image', image: await this.resolve(source) };
+  }
+
+  async inputFromUpload(file: { buffer: Buffer }): Promise<OcrInput> {
+    return { kind: 'image', image: await this.fromUpload(file) };
   }
 }
 
