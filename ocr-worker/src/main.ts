@@ -18,10 +18,7 @@ async function bootstrap(config: WorkerConfig): Promise<void> {
       host: config.host,
       port: config.port,
       // Answers are small; a gateway that stops reading them is dropped rather than buffered for.
-      socketClass: framedSocket({
-        maxFrameBytes: config.maxFrameBytes,
-        maxSendBufferBytes: 64 * 1024 * 1024,
-      }),
+      socketClass: framedSocket({ maxFrameBytes: config.maxFrameBytes, maxSendBufferBytes: 64 * 1024 * 1024 }),
     },
     logger: NestLogger.over(createWorkerLogger(config.logLevel)),
     // Fail start-up with one clear line instead of Nest's abort.

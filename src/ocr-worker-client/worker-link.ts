@@ -140,8 +140,7 @@ export class WorkerLink {
       };
       const subscription = this.control.send<WorkerHealth>(OcrPatterns.health, {}).subscribe({
         next: (health) => settle() && resolve(health),
-        error: (error: unknown) =>
-          settle() && reject(error instanceof Error ? error : new Error(String(error))),
+        error: (error: unknown) => settle() && reject(error instanceof Error ? error : new Error(String(error))),
       });
       if (settled) {
         return;
@@ -151,11 +150,7 @@ export class WorkerLink {
           setImmediate(() => {
             if (settle()) {
               subscription.unsubscribe();
-              reject(
-                Object.assign(new Error('The worker left a health probe unanswered.'), {
-                  name: 'TimeoutError',
-                }),
-              );
+              reject(Object.assign(new Error('The worker left a health probe unanswered.'), { name: 'TimeoutError' }));
             }
           }),
         this.options.healthTimeoutMs,

@@ -98,22 +98,22 @@ describe(OcrService.name, () => {
   it('should not call the worker when the quota refuses', async () => {
     usage = new FakeLedger(0);
     const ocr = service();
-    await expect(
-      ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger()),
-    ).rejects.toMatchObject({
-      code: 'quota_exceeded',
-    });
+    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger())).rejects.toMatchObject(
+      {
+        code: 'quota_exceeded',
+      },
+    );
     expect(worker.calls).toHaveLength(0);
   });
 
   it('should refund the unit when the worker fails', async () => {
     const failing = new FakeWorker(() => Promise.reject(new ApiError(503, 'worker_unavailable', 'down')));
     const ocr = service({ worker: failing });
-    await expect(
-      ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger()),
-    ).rejects.toMatchObject({
-      code: 'worker_unavailable',
-    });
+    await expect(ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger())).rejects.toMatchObject(
+      {
+        code: 'worker_unavailable',
+      },
+    );
     expect(usage.reservations).toBe(1);
     expect(usage.used).toBe(0);
   });
@@ -143,13 +143,7 @@ describe(OcrService.name, () => {
   it('should miss for another lineage, another mode and another model', async () => {
     const ocr = service();
     await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_1'), ledger());
-    await ocr.recognize(
-      { ...TEST_KEY, lineageId: 'other' },
-      inline('image-a'),
-      'text',
-      ocrCall('req_2'),
-      ledger(),
-    );
+    await ocr.recognize({ ...TEST_KEY, lineageId: 'other' }, inline('image-a'), 'text', ocrCall('req_2'), ledger());
     await ocr.recognize(TEST_KEY, inline('image-a'), 'markdown', ocrCall('req_3'), ledger());
     worker.model = 'PP-OCRv5';
     await ocr.recognize(TEST_KEY, inline('image-a'), 'text', ocrCall('req_4'), ledger());

@@ -218,9 +218,7 @@ describe(OcrScheduler.name, () => {
     await s.start();
     const left = new AbortController();
     left.abort();
-    await expect(codeOf(s.submit(task('late'), Date.now() + 10_000, 0, left.signal))).resolves.toBe(
-      'cancelled',
-    );
+    await expect(codeOf(s.submit(task('late'), Date.now() + 10_000, 0, left.signal))).resolves.toBe('cancelled');
     const caller = new AbortController();
     const running = s.submit(task('running'), Date.now() + 10_000, 0, caller.signal);
     caller.abort();

@@ -21,7 +21,10 @@ function boxes(size = SIZE): Array<{ box: Quad }> {
   });
 }
 
-async function page(degrade: (image: Sharp) => Sharp = (image) => image, size = SIZE): Promise<RgbImage> {
+async function page(
+  degrade: (image: Sharp) => Sharp = (image) => image,
+  size = SIZE,
+): Promise<RgbImage> {
   const texts = LINES.map(
     (line, i) =>
       `<text x="40" y="${size * 1.6 * (i + 1)}" font-family="DejaVu Sans" font-size="${size}">${line}</text>`,

@@ -189,11 +189,7 @@ describe(OcrEngine.name, () => {
         const expected = bounds({ ...line, box: line.box.map(turn) as OcrLine['box'] });
         const got = bounds(read);
         for (const side of ['left', 'right', 'top', 'bottom'] as const) {
-          expect([read.text, side, Math.abs(got[side] - expected[side]) <= 2]).toEqual([
-            read.text,
-            side,
-            true,
-          ]);
+          expect([read.text, side, Math.abs(got[side] - expected[side]) <= 2]).toEqual([read.text, side, true]);
         }
         const points = [...read.box, ...read.words.flatMap((w) => w.box)];
         for (const [x, y] of points) {
@@ -202,12 +198,7 @@ describe(OcrEngine.name, () => {
         // Each word box lies within its line's box.
         for (const word of read.words) {
           const w = bounds({ ...read, box: word.box });
-          expect(
-            w.left >= got.left - 2 &&
-              w.right <= got.right + 2 &&
-              w.top >= got.top - 2 &&
-              w.bottom <= got.bottom + 2,
-          ).toBe(true);
+          expect(w.left >= got.left - 2 && w.right <= got.right + 2 && w.top >= got.top - 2 && w.bottom <= got.bottom + 2).toBe(true);
         }
       });
     },
