@@ -149,16 +149,16 @@ export class FakeLedger {
 
   constructor(private readonly limit = 100) {}
 
-  reserve(): Promise<Reservation> {
-    if (this.used + 1 > this.limit) {
+  reserve(units = 1): Promise<Reservation> {
+    if (this.used + units > this.limit) {
       return Promise.reject(
         new ApiError(429, 'quota_exceeded', 'The daily quota is used up.', { 'Retry-After': '3600' }),
       );
     }
-    this.used += 1;
+    this.used += units;
     this.reservations += 1;
     return Promise.resolve(
-      new Reservation(String(this.reservations), '2026-11-27', 1, (units) => {
+      new Reservation(String(this.reservations), '2026-11-27', units, (units) => {
         this.used -= units;
         return Promise.resolve();
       }),
