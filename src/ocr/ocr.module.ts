@@ -4,6 +4,7 @@ import { resultCacheProvider, sharedResultStoreProvider } from './cache/result-c
 import { DocumentOcrService } from './document/document-ocr.service';
 import { ImageInputModule } from './image-input';
 import { OCR_METRIC_PROVIDERS, OcrMetrics } from './metrics/ocr-metrics';
+import { WorkerInFlightMetrics } from './metrics/worker-in-flight.metrics';
 import { OcrBatchService } from './ocr-batch.service';
 import { OcrController } from './ocr.controller';
 import { OcrService } from './ocr.service';
@@ -22,6 +23,7 @@ import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
     sharedResultStoreProvider,
     resultCacheProvider,
     OcrWorkerClient,
+    WorkerInFlightMetrics,
     OcrService,
     DocumentOcrService,
     OcrBatchService,

@@ -37,7 +37,7 @@ export interface paths {
         delete: operations["revokeKey"];
         options?: never;
         head?: never;
-        /** Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request */
+        /** Change name, tier, enabled, expiresAt, dailyLimit or the restrictions (allowedOrigins, allowedCidrs, rateLimit); takes effect on the next request */
         patch: operations["updateKey"];
         trace?: never;
     };
@@ -125,10 +125,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Recognise the text of one image, or read a PDF page by page
+         * Recognise the text of one image
          * @description Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; `mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`; every line carries its `words` with boxes. `format: "hocr"` or `"alto"` answers the same result as an hOCR or ALTO document instead of JSON. Costs one unit of the daily quota per image whose result is delivered (a cache hit included); refused requests, failed images and answers the client did not wait for cost nothing. The same image sent again by the same key (or a key rotated from it) with the same mode is answered from cache (`cached: true`) in milliseconds.
-         *
-         *     **A PDF** (an addition to the original contract) is taken wherever an image is (sniffed from its bytes, `%PDF-`). It is answered with `pages` (one entry per page read, each with `page`, `width`, `height`, `text`, `lines` with words, and `source`) and `text` (the pages joined by a blank line). A page with a text layer is read from it (`source: "text-layer"`: exact, no recognition) unless `ocr: "always"`; a scanned page is rendered and recognised (`source: "ocr"`). `pages` chooses pages (`"1-3,7"`); at most PDF_MAX_PAGES (default 20) per request (`413 too_many_pages`). A damaged PDF, or one locked with a password, is `422 invalid_document`. Costs one unit of quota per page read, reserved when the page count is known and given back for pages that produce no result; PDF results are not cached. `format: "hocr"` or `"alto"` renders one page per PDF page.
          */
         post: operations["recognize"];
         delete?: never;
@@ -206,7 +204,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
+         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). With GATEWAY_PROCESSES above 1, any process answers for all of them (merged: counters and histograms summed). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -226,7 +224,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_api_key" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "invalid_document" | "too_many_pages" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
+            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
             /**
              * @description A sentence a person can act on.
              * @example Invalid request: mode must be one of text, lines, markdown.
@@ -240,6 +238,15 @@ export interface components {
         };
         ErrorResponseDto: {
             error: components["schemas"]["ErrorDetailDto"];
+        };
+        RateLimitOverrideDto: {
+            /** @example 120 */
+            requests: number;
+            /**
+             * @description The window the requests are counted in, in seconds; omitted: 60 (requests per minute).
+             * @example 60
+             */
+            windowSeconds?: number;
         };
         CreateApiKeyDto: {
             /** @example receipts app (production) */
@@ -267,6 +274,35 @@ export interface components {
              * @example 500
              */
             dailyLimit?: number | null;
+            /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin. Omitted: empty.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins?: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address. Omitted: empty.
+             * @example [
+             *       "203.0.113.0/24",
+             *       "2001:db8::/32"
+             *     ]
+             */
+            allowedCidrs?: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. Omitted: null. */
+            rateLimit?: components["schemas"]["RateLimitOverrideDto"] | null;
+        };
+        KeyRateLimitDto: {
+            /**
+             * @description Requests allowed per window, all at once after a pause.
+             * @example 120
+             */
+            requests: number;
+            /**
+             * @description The window, in seconds; the bucket refills evenly over it.
+             * @example 60
+             */
+            windowSeconds: number;
         };
         CreatedApiKeyDto: {
             /**
@@ -312,6 +348,22 @@ export interface components {
              * @example null
              */
             dailyLimit: number | null;
+            /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address.
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowedCidrs: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. */
+            rateLimit: components["schemas"]["KeyRateLimitDto"] | null;
             /**
              * @description Present on a key made by rotating that one.
              * @example p8d2w6c4n0ze
@@ -374,6 +426,22 @@ export interface components {
              */
             dailyLimit: number | null;
             /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address.
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowedCidrs: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. */
+            rateLimit: components["schemas"]["KeyRateLimitDto"] | null;
+            /**
              * @description Present on a key made by rotating that one.
              * @example p8d2w6c4n0ze
              */
@@ -405,6 +473,23 @@ export interface components {
             expiresAt?: string | null;
             /** @example 2000 */
             dailyLimit?: number | null;
+            /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin. Omitted: unchanged.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins?: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address. Omitted: unchanged.
+             * @example [
+             *       "203.0.113.0/24",
+             *       "2001:db8::/32"
+             *     ]
+             */
+            allowedCidrs?: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. Omitted: unchanged. */
+            rateLimit?: components["schemas"]["RateLimitOverrideDto"] | null;
         };
         RotateApiKeyDto: {
             /**
@@ -490,7 +575,7 @@ export interface components {
              * @example 2026-11-28T00:00:00.000Z
              */
             resetsAt: string;
-            /** @description The per-key rate limit of the key's tier. */
+            /** @description The key's rate limit: its own (rateLimit of the key), else its tier's. */
             rateLimit: components["schemas"]["RateLimitPolicyDto"];
             /** @description Present when `days` was asked for. */
             history?: components["schemas"]["DayUsageDto"][];
@@ -502,7 +587,7 @@ export interface components {
              */
             ttlSeconds?: number;
             /**
-             * @description When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 forbidden.
+             * @description When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 origin_not_allowed. When the key has allowedOrigins, it must be one of them (else 403 origin_not_allowed), and every request with the token is held to them as well.
              * @example https://app.example.com
              */
             origin?: string;
@@ -521,7 +606,7 @@ export interface components {
         };
         OcrRequestDto: {
             /**
-             * @description An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` (or `data:application/pdf;base64,`) URI, or bare base64 (standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF, or a PDF (an addition to the original contract: answered page by page, see `pages` and `ocr`); the type is sniffed from the bytes.
+             * @description An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` URI, or bare base64 (standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF; the type is sniffed from the bytes.
              * @example https://images.example.com/receipts/2024-11-27.jpg
              */
             image: string;
@@ -540,21 +625,11 @@ export interface components {
              * @enum {string}
              */
             format?: "json" | "hocr" | "alto";
-            /**
-             * @description PDF only (ignored for an image; an addition to the original contract): the pages to read, 1-based, as page numbers and ranges: `"1-3,7"`, `"5-"` (page 5 to the end). Without it every page is read. At most PDF_MAX_PAGES (default 20) pages per request: more is `413 too_many_pages`; a page the PDF lacks is `422 invalid_document`.
-             * @example 1-3,7
-             */
-            pages?: string;
-            /**
-             * @description PDF only (ignored for an image; an addition to the original contract). `auto` (default): a page with a text layer is read from it (exact text and boxes, `source: "text-layer"`), a page without one (a scan) is rendered and recognised (`source: "ocr"`). `always`: every page is rendered and recognised, whatever its text layer says.
-             * @enum {string}
-             */
-            ocr?: "auto" | "always";
         };
         OcrUploadDto: {
             /**
              * Format: binary
-             * @description The image file: JPEG, PNG, WebP, TIFF or GIF, or a PDF.
+             * @description The image file: JPEG, PNG, WebP, TIFF or GIF.
              */
             image: string;
             /**
@@ -569,13 +644,6 @@ export interface components {
              * @enum {string}
              */
             format?: "json" | "hocr" | "alto";
-            /** @description PDF only (ignored for an image; an addition to the original contract): the pages to read, 1-based, as page numbers and ranges: `"1-3,7"`, `"5-"` (page 5 to the end). Without it every page is read. At most PDF_MAX_PAGES (default 20) pages per request: more is `413 too_many_pages`; a page the PDF lacks is `422 invalid_document`. */
-            pages?: string;
-            /**
-             * @description PDF only (ignored for an image; an addition to the original contract). `auto` (default): a page with a text layer is read from it (exact text and boxes, `source: "text-layer"`), a page without one (a scan) is rendered and recognised (`source: "ocr"`). `always`: every page is rendered and recognised, whatever its text layer says.
-             * @enum {string}
-             */
-            ocr?: "auto" | "always";
         };
         OcrWordDto: {
             /**
@@ -713,80 +781,6 @@ export interface components {
             cached: boolean;
             timing: components["schemas"]["OcrTimingDto"];
         };
-        OcrPageDto: {
-            /**
-             * @description The page number in the PDF, from 1.
-             * @example 1
-             */
-            page: number;
-            /**
-             * @description Width of the page in pixels as rendered (PDF_RENDER_DPI, default 200 dpi, lower for a page that would exceed MAX_IMAGE_PIXELS); boxes are in these pixels, whatever the `source`.
-             * @example 1700
-             */
-            width: number;
-            /**
-             * @description Height of the page in the same pixels.
-             * @example 2200
-             */
-            height: number;
-            /**
-             * @description The page’s lines in reading order, joined by \n.
-             * @example Invoice 2024-117
-             */
-            text: string;
-            /** @description As in an image’s result; lines and words from the text layer have confidence 1. */
-            lines: components["schemas"]["OcrLineDto"][];
-            /** @description Only with `mode: "markdown"`: the page’s lines as markdown. */
-            markdown?: string;
-            /**
-             * @description `text-layer`: the text and boxes are the PDF’s own (born-digital pages, exact, nothing recognised); `ocr`: the page has no text layer (a scan), or `ocr: "always"` was sent, and it was rendered and recognised.
-             * @example text-layer
-             * @enum {string}
-             */
-            source: "text-layer" | "ocr";
-            /**
-             * @description As for an image, for pages read by OCR; always empty for a text-layer page.
-             * @example []
-             */
-            warnings: ("blurry" | "small_text" | "dark" | "low_contrast" | "rotated")[];
-        };
-        OcrDocumentResultDto: {
-            /**
-             * @description The request id (also in X-Request-Id).
-             * @example req_5oVqkWqvHtQ1pYzA
-             */
-            id: string;
-            /** @description The pages read, in page order: all of them, or those chosen with `pages`. Each cost a unit of quota. */
-            pages: components["schemas"]["OcrPageDto"][];
-            /**
-             * @description The pages’ texts in page order, separated by a blank line.
-             * @example Page one
-             *
-             *     Page two
-             */
-            text: string;
-            /**
-             * @description How many pages the PDF has (read or not).
-             * @example 3
-             */
-            pageCount: number;
-            /**
-             * @description The models that read the `ocr` pages.
-             * @example PP-OCRv4 (det ch_PP-OCRv4_det, rec ch_PP-OCRv4_rec)
-             */
-            model: string;
-            /**
-             * @example cpu
-             * @enum {string}
-             */
-            device: "cpu" | "cuda";
-            /**
-             * @description Always false: PDF results are not cached.
-             * @example false
-             */
-            cached: boolean;
-            timing: components["schemas"]["OcrTimingDto"];
-        };
         OcrBatchSuccessDto: {
             /**
              * @description The item’s `id`, when it had one.
@@ -801,7 +795,7 @@ export interface components {
              * @example invalid_image
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_api_key" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "invalid_document" | "too_many_pages" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
+            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
             /** @example The image could not be read: its PNG header is damaged. */
             message: string;
             /**
@@ -999,7 +993,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1092,7 +1086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1211,7 +1205,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1313,7 +1307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1440,7 +1434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1599,7 +1593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1753,7 +1747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1857,7 +1851,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1967,7 +1961,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2081,7 +2075,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; for a PDF, `pages` (OcrDocumentResultDto); with `format: "hocr"` or `"alto"`, the same result as that document. */
+            /** @description The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; with `format: "hocr"` or `"alto"`, the same result as that document. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2094,7 +2088,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OcrResultDto"] | components["schemas"]["OcrDocumentResultDto"];
+                    "application/json": components["schemas"]["OcrResultDto"];
                     "text/vnd.hocr+html": string;
                     "application/alto+xml": string;
                 };
@@ -2129,7 +2123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2146,7 +2140,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Too large: payload_too_large, image_too_large, too_many_pages
+             * @description Too large: payload_too_large, image_too_large
              *
              *     Too large: payload_too_large
              */
@@ -2185,7 +2179,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Unprocessable input: invalid_image, invalid_document, url_not_allowed, fetch_failed */
+            /** @description Unprocessable input: invalid_image, url_not_allowed, fetch_failed */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2332,7 +2326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2519,6 +2513,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description timeout: with several gateway processes, one of them did not report its metrics in time. */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };

@@ -1,10 +1,10 @@
-import { OcrError } from '../pipeline/ocr-error';
+import { WorkerError } from '../common/errors/worker-error';
 
 /** Node fires longer timers at once; a deadline that far away is as good as none. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export function deadlinePassed(): OcrError {
-  return new OcrError('timeout', 'The document was not read within the time limit.');
+export function deadlinePassed(): WorkerError {
+  return new WorkerError('timeout', 'The document was not read within the time limit.');
 }
 
 /**

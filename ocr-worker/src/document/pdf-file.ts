@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { OcrLine } from '@app/contracts';
 import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api';
-import { OcrError } from '../pipeline/ocr-error';
+import { WorkerError } from '../common/errors/worker-error';
 import type { RgbImage } from '../pipeline/decode';
 import { MIN_IMAGE_SIDE } from '../pipeline/decode';
 import { withDeadline } from './deadline';
@@ -173,30 +173,30 @@ export function renderSize(
 ): PdfPageSize {
   const area = points.width * points.height;
   if (!(area > 0)) {
-    throw new OcrError('invalid_document', 'The PDF could not be read: a page has no area.');
+    throw new WorkerError('invalid_document', 'The PDF could not be read: a page has no area.');
   }
   const scale = Math.min(options.dpi / 72, Math.sqrt(options.maxPixels / area));
   const width = Math.floor(points.width * scale);
   const height = Math.floor(points.height * scale);
   if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) {
-    throw new OcrError('invalid_document', 'The PDF could not be read: a page is too small to hold text.');
+    throw new WorkerError('invalid_document', 'The PDF could not be read: a page is too small to hold text.');
   }
   return { width, height, scale };
 }
 
 /** pdf.js's failures as the client's: a locked PDF, a damaged one; our own errors pass. */
-export function documentError(error: unknown): OcrError {
-  if (error instanceof OcrError) {
+export function documentError(error: unknown): WorkerError {
+  if (error instanceof WorkerError) {
     return error;
   }
   const name = error instanceof Error ? error.name : '';
   if (name === 'PasswordException') {
-    return new OcrError(
+    return new WorkerError(
       'invalid_document',
       'The PDF is encrypted with a password: send it without the password protection.',
     );
   }
-  return new OcrError('invalid_document', 'The PDF could not be read: it is damaged or not a PDF.', {
+  return new WorkerError('invalid_document', 'The PDF could not be read: it is damaged or not a PDF.', {
     cause: error,
   });
 }

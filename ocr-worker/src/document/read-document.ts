@@ -2,7 +2,7 @@ import type { DocumentOcrPolicy, DocumentPage, OcrMode } from '@app/contracts';
 import type { EngineResult } from '../pipeline/ocr-engine';
 import type { RgbImage } from '../pipeline/decode';
 import { joinText, readingOrder, toMarkdown } from '../pipeline/layout';
-import { OcrError } from '../pipeline/ocr-error';
+import { WorkerError } from '../common/errors/worker-error';
 import { deadlinePassed } from './deadline';
 import { PdfFile, type PdfFileOptions } from './pdf-file';
 
@@ -59,7 +59,7 @@ export async function readDocument(
     const pages: DocumentPage[] = [];
     for (const number of job.pages ?? []) {
       if (!Number.isInteger(number) || number < 1 || number > pageCount) {
-        throw new OcrError(
+        throw new WorkerError(
           'invalid_document',
           `The PDF has ${pageCount} page(s); there is no page ${number}.`,
         );

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { DocumentInfo, ReadDocumentResult, RecognizeResult, WorkerHealth } from '@app/contracts';
+import { WorkerErrors } from '../common/errors/worker-error';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
 import { WorkerMetrics } from '../metrics/worker-metrics';
@@ -12,7 +13,6 @@ import {
   parseReadDocumentRequest,
   parseRecognizeRequest,
 } from './recognize-request';
-import { toRpcException, WorkerError, WorkerErrors } from './worker-error';
 
 /** A US Letter page, about the size of A4, in points: what a PDF page is expected to render to. */
 const TYPICAL_PAGE_POINTS = 612 * 792;
@@ -28,22 +28,20 @@ export class OcrService implements BeforeApplicationShutdown {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  /** `socket`: the connection the request came on; its closing cancels the job if still queued. */
+  /**
+   * `socket`: the connection the request came on; its closing cancels the job if still queued.
+   * Failures are thrown as they are: WorkerExceptionsFilter logs, counts and answers them.
+   */
   async recognize(data: unknown, socket?: Socket): Promise<RecognizeResult> {
     const receivedAt = performance.now();
-    let requestId: string | undefined;
-    let release: (() => void) | undefined;
+    const request = parseRecognizeRequest(data);
+    // The gateway read the header; sharp's limit in the lane still guards the decoding itself.
+    const pixels = request.image.width * request.image.height;
+    const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
+    const caller = this.callers.watch(request.jobId, socket);
     try {
-      const request = parseRecognizeRequest(data);
-      requestId = request.requestId;
-      const bytes = request.bytes.byteLength;
-      // The gateway read the header; sharp's limit in the lane still guards the decoding itself.
-      const pixels = request.image.width * request.image.height;
-      const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
-      const caller = this.callers.watch(request.jobId, socket);
-      release = caller.release;
       const scheduled = await this.scheduler.submit(
-        { requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
+        { requestId: request.requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
         request.deadline,
         workingPixels,
         caller.signal,
@@ -56,8 +54,8 @@ export class OcrService implements BeforeApplicationShutdown {
       );
       this.logger.log(
         {
-          requestId,
-          bytes,
+          requestId: request.requestId,
+          bytes: request.bytes.byteLength,
           width: output.width,
           height: output.height,
           lines: output.lines.length,
@@ -80,69 +78,64 @@ export class OcrService implements BeforeApplicationShutdown {
         device,
         timing: { totalMs, queueMs: Math.round(queueMs), inferenceMs: Math.round(output.inferenceMs) },
       };
-    } catch (error) {
-      const code = error instanceof WorkerError ? error.code : 'internal_error';
-      const totalMs = Math.round(performance.now() - receivedAt);
-      this.logger.warn({ requestId, code, totalMs }, 'refused');
-      this.metrics.refused(code);
-      throw toRpcException(error);
     } finally {
-      release?.();
+      caller.release();
     }
   }
 
   /** `ocr.document.inspect`: the PDF opened in a lane, its pages counted (nothing rendered). */
   async inspectDocument(data: unknown, socket?: Socket): Promise<DocumentInfo> {
-    return this.document('inspected', socket, async (caller) => {
-      const request = parseInspectDocumentRequest(data);
-      const { output, queueMs } = await this.runDocument(
-        {
-          kind: 'document',
-          requestId: request.requestId,
-          document: ownArrayBuffer(request.bytes),
-          deadline: request.deadline,
-        },
-        0,
-        caller(request),
-      );
-      return { requestId: request.requestId, result: { pageCount: output.pageCount }, queueMs, output };
-    });
+    const receivedAt = performance.now();
+    const request = parseInspectDocumentRequest(data);
+    const { output, queueMs } = await this.runDocument(
+      {
+        kind: 'document',
+        requestId: request.requestId,
+        document: ownArrayBuffer(request.bytes),
+        deadline: request.deadline,
+      },
+      0,
+      request.jobId,
+      socket,
+    );
+    this.logDocument('document inspected', request.requestId, output, queueMs, receivedAt);
+    return { pageCount: output.pageCount };
   }
 
   /** `ocr.document.read`: the chosen pages, each from its text layer or rendered and recognised. */
   async readDocument(data: unknown, socket?: Socket): Promise<ReadDocumentResult> {
-    return this.document('read', socket, async (caller, receivedAt) => {
-      const request = parseReadDocumentRequest(data, this.config.pdf.maxPages);
-      // One page is rendered at a time: its pixels, not the document's, are what the lane holds.
-      const dpi = this.config.pdf.renderDpi;
-      const pagePixels = Math.min(
-        this.config.maxImagePixels,
-        Math.round((TYPICAL_PAGE_POINTS * dpi * dpi) / (72 * 72)),
-      );
-      const { output, queueMs, device, model } = await this.runDocument(
-        {
-          kind: 'document',
-          requestId: request.requestId,
-          document: ownArrayBuffer(request.bytes),
-          read: { pages: request.pages, ocr: request.ocr, mode: request.mode },
-          deadline: request.deadline,
-        },
-        pagePixels,
-        caller(request),
-      );
-      const result: ReadDocumentResult = {
-        pages: output.pages,
-        text: output.pages.map((page) => page.text).join('\n\n'),
-        model,
-        device,
-        timing: {
-          totalMs: Math.round(performance.now() - receivedAt),
-          queueMs: Math.round(queueMs),
-          inferenceMs: Math.round(output.inferenceMs),
-        },
-      };
-      return { requestId: request.requestId, result, queueMs, output };
-    });
+    const receivedAt = performance.now();
+    const request = parseReadDocumentRequest(data, this.config.pdf.maxPages);
+    // One page is rendered at a time: its pixels, not the document's, are what the lane holds.
+    const dpi = this.config.pdf.renderDpi;
+    const pagePixels = Math.min(
+      this.config.maxImagePixels,
+      Math.round((TYPICAL_PAGE_POINTS * dpi * dpi) / (72 * 72)),
+    );
+    const { output, queueMs, device, model } = await this.runDocument(
+      {
+        kind: 'document',
+        requestId: request.requestId,
+        document: ownArrayBuffer(request.bytes),
+        read: { pages: request.pages, ocr: request.ocr, mode: request.mode },
+        deadline: request.deadline,
+      },
+      pagePixels,
+      request.jobId,
+      socket,
+    );
+    this.logDocument('document read', request.requestId, output, queueMs, receivedAt);
+    return {
+      pages: output.pages,
+      text: output.pages.map((page) => page.text).join('\n\n'),
+      model,
+      device,
+      timing: {
+        totalMs: Math.round(performance.now() - receivedAt),
+        queueMs: Math.round(queueMs),
+        inferenceMs: Math.round(output.inferenceMs),
+      },
+    };
   }
 
   /** `ocr.cancel` from the gateway: its client went away. */
@@ -157,62 +150,43 @@ export class OcrService implements BeforeApplicationShutdown {
     return this.scheduler.health();
   }
 
+  /** A document job through the scheduler, its caller watched like an image's. */
   private async runDocument(
     task: DocumentTask,
     pixels: number,
-    signal: AbortSignal | undefined,
+    jobId: string,
+    socket: Socket | undefined,
   ): Promise<{ output: DocumentOutput; queueMs: number; device: 'cpu' | 'cuda'; model: string }> {
-    const scheduled = await this.scheduler.submit(task, task.deadline, pixels, signal);
-    return { ...scheduled, output: documentOutput(scheduled.output) };
+    const caller = this.callers.watch(jobId, socket);
+    try {
+      const scheduled = await this.scheduler.submit(task, task.deadline, pixels, caller.signal);
+      return { ...scheduled, output: documentOutput(scheduled.output) };
+    } finally {
+      caller.release();
+    }
   }
 
-  /**
-   * Runs a document call with the caller watched (its connection closing drops the job if still
-   * queued), logs what it did and turns failures into the contract's RpcException.
-   */
-  private async document<T>(
-    action: 'inspected' | 'read',
-    socket: Socket | undefined,
-    work: (
-      caller: (request: { jobId: string; requestId: string }) => AbortSignal,
-      receivedAt: number,
-    ) => Promise<{ requestId: string; result: T; queueMs: number; output: DocumentOutput }>,
-  ): Promise<T> {
-    const receivedAt = performance.now();
-    const releases: Array<() => void> = [];
-    let requestId: string | undefined;
-    const caller = (request: { jobId: string; requestId: string }): AbortSignal => {
-      requestId = request.requestId;
-      const watched = this.callers.watch(request.jobId, socket);
-      releases.push(watched.release);
-      return watched.signal;
-    };
-    try {
-      const { result, queueMs, output } = await work(caller, receivedAt);
-      const stageMs = Object.fromEntries(
-        Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
-      );
-      this.logger.log(
-        {
-          requestId,
-          pageCount: output.pageCount,
-          pages: output.pages.map(({ page, source, lines }) => ({ page, source, lines: lines.length })),
-          queueMs: Math.round(queueMs),
-          inferenceMs: Math.round(output.inferenceMs),
-          totalMs: Math.round(performance.now() - receivedAt),
-          stageMs,
-        },
-        `document ${action}`,
-      );
-      return result;
-    } catch (error) {
-      const code = error instanceof WorkerError ? error.code : 'internal_error';
-      this.logger.warn({ requestId, code, totalMs: Math.round(performance.now() - receivedAt) }, 'refused');
-      this.metrics.refused(code);
-      throw toRpcException(error);
-    } finally {
-      releases.forEach((release) => release());
-    }
+  private logDocument(
+    message: string,
+    requestId: string,
+    output: DocumentOutput,
+    queueMs: number,
+    receivedAt: number,
+  ): void {
+    this.logger.log(
+      {
+        requestId,
+        pageCount: output.pageCount,
+        pages: output.pages.map(({ page, source, lines }) => ({ page, source, lines: lines.length })),
+        queueMs: Math.round(queueMs),
+        inferenceMs: Math.round(output.inferenceMs),
+        totalMs: Math.round(performance.now() - receivedAt),
+        stageMs: Object.fromEntries(
+          Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
+        ),
+      },
+      message,
+    );
   }
 
   /** Runs before the TCP server closes, so accepted jobs can still answer on their sockets. */

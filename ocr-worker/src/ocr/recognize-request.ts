@@ -8,7 +8,7 @@ import {
   type ReadDocumentRequest,
   type RecognizeRequest,
 } from '@app/contracts';
-import { WorkerError } from './worker-error';
+import { WorkerError } from '../common/errors/worker-error';
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -83,6 +83,12 @@ export function parseReadDocumentRequest(data: unknown, maxPages: number): ReadD
     throw malformed('mode');
   }
   return { ...base, pages: pages as number[], ocr: ocr as DocumentOcrPolicy, mode: mode as OcrMode };
+}
+
+/** The request id of a message, for log lines: only when it is a sane one. */
+export function requestIdOf(data: unknown): string | undefined {
+  const requestId = (data as { requestId?: unknown } | null | undefined)?.requestId;
+  return typeof requestId === 'string' && ID.test(requestId) ? requestId : undefined;
 }
 
 function isDeclaredImage(value: unknown): value is DeclaredImage {

@@ -122,7 +122,7 @@ export class FakeIntake {
     return Promise.resolve(imageBytes(file.buffer));
   }
 
-  /** Images only: the PDF path is proven against the real worker (test/ocr-pdf.e2e-spec.ts). */
+  /** Images only: the PDF path is proven against the real worker (test/e2e/ocr-pdf.e2e-spec.ts). */
   async resolveInput(source: string): Promise<OcrInput> {
     return { kind: 'image', image: await this.resolve(source) };
   }
