@@ -51,6 +51,7 @@ describe(AppConfig.name, () => {
     });
     expect(config.ocr).toEqual({
       maxImagePixels: 40_000_000,
+      pdfMaxPages: 20,
       batchMax: 16,
       batchConcurrency: 4,
       timeoutMs: 60_000,

@@ -56,6 +56,8 @@ export class AppConfig {
   };
   readonly ocr!: {
     readonly maxImagePixels: number;
+    /** Pages of one PDF read per request. */
+    readonly pdfMaxPages: number;
     readonly batchMax: number;
     readonly batchConcurrency: number;
     readonly timeoutMs: number;
@@ -187,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     ocr: {
       maxImagePixels: vars.MAX_IMAGE_PIXELS,
+      pdfMaxPages: vars.PDF_MAX_PAGES,
       batchMax: vars.BATCH_MAX,
       batchConcurrency: vars.BATCH_CONCURRENCY,
       timeoutMs: vars.OCR_TIMEOUT_MS,

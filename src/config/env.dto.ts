@@ -3,8 +3,10 @@ import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, M
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_IMAGE_PIXELS,
+  DEFAULT_PDF_MAX_PAGES,
   MAX_BODY_BYTES_RANGE,
   MAX_IMAGE_PIXELS_RANGE,
+  PDF_MAX_PAGES_RANGE,
   toBoolean,
   toNumber,
 } from '@app/config';
@@ -158,6 +160,13 @@ export class EnvironmentVariables {
   @Min(MAX_IMAGE_PIXELS_RANGE.min)
   @Max(MAX_IMAGE_PIXELS_RANGE.max)
   MAX_IMAGE_PIXELS = DEFAULT_MAX_IMAGE_PIXELS;
+
+  /** Pages of one PDF read per request (each costs a unit of quota); more is 413 too_many_pages. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(PDF_MAX_PAGES_RANGE.min)
+  @Max(PDF_MAX_PAGES_RANGE.max)
+  PDF_MAX_PAGES = DEFAULT_PDF_MAX_PAGES;
 
   /** Image URLs: also fetch http (default https only). */
   @Transform(toBoolean)

@@ -5,8 +5,10 @@ import {
   OcrPatterns,
   type CancelRequest,
   type DeclaredImage,
+  type DocumentInfo,
+  type DocumentOcrPolicy,
   type OcrMode,
-  type RecognizeRequest,
+  type ReadDocumentResult,
   type RecognizeResult,
 } from '@app/contracts';
 import { AppConfig } from '../config';
@@ -28,6 +30,27 @@ export interface WorkerJob {
   bytes: Buffer;
   image: DeclaredImage;
   mode: OcrMode;
+}
+
+/** A PDF for the worker: counted (`inspectDocument`), then the chosen pages read (`readDocument`). */
+export interface DocumentJob {
+  requestId: string;
+  bytes: Buffer;
+}
+
+export interface DocumentReadJob extends DocumentJob {
+  pages: number[];
+  ocr: DocumentOcrPolicy;
+  mode: OcrMode;
+}
+
+type Pattern = (typeof OcrPatterns)[keyof typeof OcrPatterns];
+
+/** What every call carries: its job id (for `ocr.cancel`), its bytes, its deadline. */
+interface OutgoingJob {
+  jobId: string;
+  bytes: Buffer;
+  deadline: number;
 }
 
 /** Who waits for the answer: until `deadline` (epoch ms), and not after `signal` aborts. */
@@ -78,15 +101,35 @@ export class OcrWorkerClient {
    *   images the worker refuses, 500 internal_error
    */
   async recognize(job: WorkerJob, call: WorkerCall): Promise<RecognizeResult> {
+    const result = await this.call<RecognizeResult>(OcrPatterns.recognize, job, call);
+    this.knownModel = result.model;
+    return result;
+  }
+
+  /**
+   * Opens a PDF on the worker (in one of its lanes) and counts its pages.
+   * @throws ApiError as `recognize`, and 422 invalid_document for a damaged or locked PDF
+   */
+  inspectDocument(job: DocumentJob, call: WorkerCall): Promise<DocumentInfo> {
+    return this.call<DocumentInfo>(OcrPatterns.inspectDocument, job, call);
+  }
+
+  /** Reads the chosen pages of a PDF: from their text layers, or rendered and recognised. */
+  async readDocument(job: DocumentReadJob, call: WorkerCall): Promise<ReadDocumentResult> {
+    const result = await this.call<ReadDocumentResult>(OcrPatterns.readDocument, job, call);
+    this.knownModel = result.model;
+    return result;
+  }
+
+  private async call<T>(pattern: Pattern, job: { bytes: Buffer }, call: WorkerCall): Promise<T> {
     const done = this.metrics.workerCall();
     const release = this.admission.admit(job.bytes.byteLength);
     try {
       if (!release) {
         throw overloadedError();
       }
-      const request: RecognizeRequest = { ...job, jobId: newJobId(), deadline: call.deadline };
-      const result = await this.sendWithRetry(request, call.signal);
-      this.knownModel = result.model;
+      const request = { ...job, jobId: newJobId(), deadline: call.deadline };
+      const result = await this.sendWithRetry<T>(pattern, request, call.signal);
       done('ok');
       return result;
     } catch (error) {
@@ -99,19 +142,24 @@ export class OcrWorkerClient {
   }
 
   /** A connection failure is retried once, on another worker when there is one in service. */
-  private async sendWithRetry(request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
+  private async sendWithRetry<T>(pattern: Pattern, request: OutgoingJob, signal?: AbortSignal): Promise<T> {
     const first = this.workers.pick();
     try {
-      return await this.send(first, request, signal);
+      return await this.send<T>(first, pattern, request, signal);
     } catch (error) {
       if (!isConnectionError(error)) {
         throw error;
       }
-      return this.send(this.workers.pick(first), request, signal);
+      return this.send<T>(this.workers.pick(first), pattern, request, signal);
     }
   }
 
-  private send(link: WorkerLink, request: RecognizeRequest, signal?: AbortSignal): Promise<RecognizeResult> {
+  private send<T>(
+    link: WorkerLink,
+    pattern: Pattern,
+    request: OutgoingJob,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const left = request.deadline - Date.now();
     if (left <= 0 || signal?.aborted) {
       return Promise.reject(timeoutError());
@@ -120,13 +168,13 @@ export class OcrWorkerClient {
       return Promise.reject(unavailableError());
     }
     const lease = link.lease(request.bytes.byteLength);
-    return new Promise<RecognizeResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const finish = (): void => {
         signal?.removeEventListener('abort', onAbort);
         lease.release();
       };
       const subscription = lease.channel
-        .send<RecognizeResult>(OcrPatterns.recognize, request)
+        .send<T>(pattern, request)
         .pipe(timeout(left))
         .subscribe({
           next: (result) => {

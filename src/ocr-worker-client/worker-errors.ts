@@ -46,6 +46,7 @@ function isTimeout(error: unknown): boolean {
 function fromWorkerCode(code: WorkerErrorCode, message: string): ApiError {
   switch (code) {
     case 'invalid_image':
+    case 'invalid_document':
       return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, code, message);
     case 'image_too_large':
       return new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, code, message);

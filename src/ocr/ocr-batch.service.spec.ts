@@ -1,3 +1,4 @@
+import type { DocumentOcrService } from './document/document-ocr.service';
 import { loadConfig } from '../config';
 import type { UsageLedger } from '../usage/usage-ledger';
 import { ResultCache } from './cache/result-cache';
@@ -35,6 +36,7 @@ describe(OcrBatchService.name, () => {
       worker as unknown as OcrWorkerClient,
       metrics.metrics,
       config,
+      null as unknown as DocumentOcrService,
     );
     return new OcrBatchService(ocr, metrics.metrics, config);
   }

@@ -17,6 +17,7 @@ import {
 } from './dto/ocr-batch.dto';
 import { JsonOrFormBody, ValidateBodyPipe } from './dto/ocr-body.decorator';
 import { OcrRequestDto, OcrUploadDto } from './dto/ocr-request.dto';
+import { OcrDocumentResultDto, OcrPageDto } from './dto/ocr-document-result.dto';
 import { OcrResultDto } from './dto/ocr-result.dto';
 import { DOCUMENT_CONTENT_TYPES } from './formats/ocr-format';
 import { ResultFormatInterceptor } from './formats/result-format.interceptor';
@@ -33,7 +34,15 @@ const ACCOUNTING =
   'requests, failed images and answers the client did not wait for cost nothing.';
 
 @ApiTags('ocr')
-@ApiExtraModels(OcrRequestDto, OcrUploadDto, OcrResultDto, OcrBatchSuccessDto, OcrBatchFailureDto)
+@ApiExtraModels(
+  OcrRequestDto,
+  OcrUploadDto,
+  OcrResultDto,
+  OcrDocumentResultDto,
+  OcrPageDto,
+  OcrBatchSuccessDto,
+  OcrBatchFailureDto,
+)
 @Controller('api/v1/ocr')
 // RateLimitHeadersInterceptor first (outermost): the quota headers then tell the state after the
 // reservations and refunds that UsageSettlementInterceptor's ledger recorded.
@@ -51,7 +60,7 @@ export class OcrController {
   @UseInterceptors(ImageUploadInterceptor, ResultFormatInterceptor)
   @ApiOperation({
     operationId: 'recognize',
-    summary: 'Recognise the text of one image',
+    summary: 'Recognise the text of one image, or read a PDF page by page',
     description:
       'Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a ' +
       'file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; ' +
@@ -59,7 +68,15 @@ export class OcrController {
       'carries its `words` with boxes. `format: "hocr"` or `"alto"` answers the same result as an hOCR or ALTO ' +
       'document instead of JSON. ' +
       `${ACCOUNTING} The same image sent again by the same key (or a key rotated from it) with the same mode is ` +
-      'answered from cache (`cached: true`) in milliseconds.',
+      'answered from cache (`cached: true`) in milliseconds.\n\n' +
+      '**A PDF** (an addition to the original contract) is taken wherever an image is (sniffed from its bytes, ' +
+      '`%PDF-`). It is answered with `pages` (one entry per page read, each with `page`, `width`, `height`, `text`, ' +
+      '`lines` with words, and `source`) and `text` (the pages joined by a blank line). A page with a text layer is ' +
+      'read from it (`source: "text-layer"`: exact, no recognition) unless `ocr: "always"`; a scanned page is rendered ' +
+      'and recognised (`source: "ocr"`). `pages` chooses pages (`"1-3,7"`); at most PDF_MAX_PAGES (default 20) per ' +
+      'request (`413 too_many_pages`). A damaged PDF, or one locked with a password, is `422 invalid_document`. ' +
+      'Costs one unit of quota per page read, reserved when the page count is known and given back for pages that ' +
+      'produce no result; PDF results are not cached. `format: "hocr"` or `"alto"` renders one page per PDF page.',
     requestBody: {
       required: true,
       content: {
@@ -70,6 +87,10 @@ export class OcrController {
             dataUri: {
               summary: 'A data: URI, markdown mode',
               value: { image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA…', mode: 'markdown' },
+            },
+            pdf: {
+              summary: 'A PDF, pages 1 to 3 and 7, every page recognised',
+              value: { image: 'data:application/pdf;base64,JVBERi0xLjcK…', pages: '1-3,7', ocr: 'always' },
             },
             prompt: {
               summary: 'Bare base64 with a DeepSeek-OCR-style prompt',
@@ -82,17 +103,25 @@ export class OcrController {
         },
         'multipart/form-data': {
           schema: { $ref: getSchemaPath(OcrUploadDto) },
-          encoding: { image: { contentType: 'image/jpeg, image/png, image/webp, image/tiff, image/gif' } },
+          encoding: {
+            image: {
+              contentType: 'image/jpeg, image/png, image/webp, image/tiff, image/gif, application/pdf',
+            },
+          },
         },
       },
     },
   })
   @ApiOkResponse({
     description:
-      'The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; with ' +
-      '`format: "hocr"` or `"alto"`, the same result as that document.',
+      'The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; for a PDF, ' +
+      '`pages` (OcrDocumentResultDto); with `format: "hocr"` or `"alto"`, the same result as that document.',
     content: {
-      'application/json': { schema: { $ref: getSchemaPath(OcrResultDto) } },
+      'application/json': {
+        schema: {
+          oneOf: [{ $ref: getSchemaPath(OcrResultDto) }, { $ref: getSchemaPath(OcrDocumentResultDto) }],
+        },
+      },
       [DOCUMENT_CONTENT_TYPES.hocr.split(';')[0]]: {
         schema: { type: 'string', description: 'hOCR 1.2 (XHTML), with `format: "hocr"`.' },
       },
@@ -107,6 +136,8 @@ export class OcrController {
     'image_too_large',
     'unsupported_media_type',
     'invalid_image',
+    'invalid_document',
+    'too_many_pages',
     'url_not_allowed',
     'fetch_failed',
     'rate_limited',
@@ -122,7 +153,7 @@ export class OcrController {
     @UploadedFile() file: Express.Multer.File | undefined,
     @CurrentOcrCall() call: OcrCall,
     @RequestLedger() ledger: UsageLedger,
-  ): Promise<OcrResultDto> {
+  ): Promise<OcrResultDto | OcrDocumentResultDto> {
     // ResultFormatInterceptor renders the result in the format the body asks for.
     return this.ocr.recognize(
       key,
@@ -130,6 +161,7 @@ export class OcrController {
       resolveOcrMode(body.mode, body.prompt),
       call,
       ledger,
+      { pages: body.pages, ocr: body.ocr },
     );
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { UsageModule } from '../usage/usage.module';
 import { resultCacheProvider, sharedResultStoreProvider } from './cache/result-cache.provider';
+import { DocumentOcrService } from './document/document-ocr.service';
 import { ImageInputModule } from './image-input';
 import { OCR_METRIC_PROVIDERS, OcrMetrics } from './metrics/ocr-metrics';
 import { WorkerInFlightMetrics } from './metrics/worker-in-flight.metrics';
@@ -10,7 +11,7 @@ import { OcrService } from './ocr.service';
 import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
 
 /**
- * `POST /api/v1/ocr` and `/batch`: image intake, quota, the per-lineage results cache and the
+ * `POST /api/v1/ocr` and `/batch`: image (and PDF) intake, quota, the per-lineage results cache and the
  * worker calls. The link to the worker comes from the global OcrWorkerClientModule.
  */
 @Module({
@@ -24,6 +25,7 @@ import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
     OcrWorkerClient,
     WorkerInFlightMetrics,
     OcrService,
+    DocumentOcrService,
     OcrBatchService,
   ],
 })

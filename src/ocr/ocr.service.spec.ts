@@ -1,3 +1,4 @@
+import type { DocumentOcrService } from './document/document-ocr.service';
 import { Logger } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
 import { loadConfig } from '../config';
@@ -35,6 +36,7 @@ describe(OcrService.name, () => {
       worker as unknown as OcrWorkerClient,
       metrics.metrics,
       loadConfig(options.env ?? {}, '/'),
+      null as unknown as DocumentOcrService,
     );
   }
 

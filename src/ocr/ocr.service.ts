@@ -6,13 +6,23 @@ import { AppConfig } from '../config';
 import { Reservation } from '../usage/reservation';
 import type { UsageLedger } from '../usage/usage-ledger';
 import { ResultCache } from './cache/result-cache';
-import { ImageBytes, ImageInputService } from './image-input';
+import { DocumentOcrService } from './document/document-ocr.service';
+import { parsePageSelection } from './document/page-selection';
+import type { OcrDocumentResultDto } from './dto/ocr-document-result.dto';
+import { ImageBytes, ImageInputService, OcrInput } from './image-input';
 import type { ImageSource } from './image-source';
 import { OcrMetrics } from './metrics/ocr-metrics';
 import type { OcrMode } from './ocr-mode';
 import { OcrResultDto } from './dto/ocr-result.dto';
 import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
 import type { OcrCall } from './ocr-call.decorator';
+import type { DocumentOcrPolicy } from '@app/contracts';
+
+/** The fields of a request that only mean something for a PDF (ignored for an image). */
+export interface DocumentFields {
+  pages?: string | null;
+  ocr?: DocumentOcrPolicy | null;
+}
 
 /** The worker accepts request ids of at most this many characters (for its logs). */
 const WORKER_REQUEST_ID_MAX = 128;
@@ -33,20 +43,37 @@ export class OcrService {
     private readonly worker: OcrWorkerClient,
     private readonly metrics: OcrMetrics,
     private readonly config: AppConfig,
+    private readonly documents: DocumentOcrService,
   ) {}
 
-  /** `POST /api/v1/ocr`; the call's id becomes the result's id. */
+  /**
+   * `POST /api/v1/ocr`; the call's id becomes the result's id. An image is one unit and one
+   * result; a PDF is read page by page (DocumentOcrService), a unit per page.
+   */
   async recognize(
     key: AuthenticatedKey,
     source: ImageSource,
     mode: OcrMode,
     call: OcrCall,
     ledger: UsageLedger,
-  ): Promise<OcrResultDto> {
+    fields: DocumentFields = {},
+  ): Promise<OcrResultDto | OcrDocumentResultDto> {
     try {
-      const image = await this.read(source);
+      // A malformed `pages` is refused before anything is fetched or read.
+      const pages = typeof fields.pages === 'string' ? parsePageSelection(fields.pages) : undefined;
+      const input = await this.readInput(source);
+      if (input.kind === 'document') {
+        const result = await this.documents.read(
+          input.document,
+          { pages, ocr: fields.ocr ?? 'auto', mode },
+          call,
+          ledger,
+        );
+        this.metrics.image('single', 'ok');
+        return result;
+      }
       const reservation = await ledger.reserve();
-      const result = await this.recognizeReserved(key, image, mode, call, reservation);
+      const result = await this.recognizeReserved(key, input.image, mode, call, reservation);
       this.metrics.image('single', 'ok');
       return result;
     } catch (error) {
@@ -55,9 +82,16 @@ export class OcrService {
     }
   }
 
-  /** Validated bytes from an upload or an image string (fetching a URL under the SSRF rules). */
+  /** Validated image bytes from an upload or an image string (fetching a URL under the SSRF rules). */
   read(source: ImageSource): Promise<ImageBytes> {
     return source.kind === 'upload' ? this.intake.fromUpload(source.file) : this.intake.resolve(source.value);
+  }
+
+  /** As `read`, and a PDF is taken too. */
+  readInput(source: ImageSource): Promise<OcrInput> {
+    return source.kind === 'upload'
+      ? this.intake.inputFromUpload(source.file)
+      : this.intake.resolveInput(source.value);
   }
 
   /** The work after admission: refunds `reservation` when no result comes of it. */

@@ -125,8 +125,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Recognise the text of one image
+         * Recognise the text of one image, or read a PDF page by page
          * @description Send the image as JSON (`image`: an https URL, a data: URI or bare base64) or as multipart/form-data with a file field `image`; `mode` and `prompt` may accompany either. The result always has `text` and `lines`; `mode: "markdown"` (or a prompt that mentions markdown, when `mode` is absent) adds `markdown`; every line carries its `words` with boxes. `format: "hocr"` or `"alto"` answers the same result as an hOCR or ALTO document instead of JSON. Costs one unit of the daily quota per image whose result is delivered (a cache hit included); refused requests, failed images and answers the client did not wait for cost nothing. The same image sent again by the same key (or a key rotated from it) with the same mode is answered from cache (`cached: true`) in milliseconds.
+         *
+         *     **A PDF** (an addition to the original contract) is taken wherever an image is (sniffed from its bytes, `%PDF-`). It is answered with `pages` (one entry per page read, each with `page`, `width`, `height`, `text`, `lines` with words, and `source`) and `text` (the pages joined by a blank line). A page with a text layer is read from it (`source: "text-layer"`: exact, no recognition) unless `ocr: "always"`; a scanned page is rendered and recognised (`source: "ocr"`). `pages` chooses pages (`"1-3,7"`); at most PDF_MAX_PAGES (default 20) per request (`413 too_many_pages`). A damaged PDF, or one locked with a password, is `422 invalid_document`. Costs one unit of quota per page read, reserved when the page count is known and given back for pages that produce no result; PDF results are not cached. `format: "hocr"` or `"alto"` renders one page per PDF page.
          */
         post: operations["recognize"];
         delete?: never;
@@ -224,7 +226,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
+            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "invalid_document" | "too_many_pages" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
             /**
              * @description A sentence a person can act on.
              * @example Invalid request: mode must be one of text, lines, markdown.
@@ -606,7 +608,7 @@ export interface components {
         };
         OcrRequestDto: {
             /**
-             * @description An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` URI, or bare base64 (standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF; the type is sniffed from the bytes.
+             * @description An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` (or `data:application/pdf;base64,`) URI, or bare base64 (standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF, or a PDF (an addition to the original contract: answered page by page, see `pages` and `ocr`); the type is sniffed from the bytes.
              * @example https://images.example.com/receipts/2024-11-27.jpg
              */
             image: string;
@@ -625,11 +627,21 @@ export interface components {
              * @enum {string}
              */
             format?: "json" | "hocr" | "alto";
+            /**
+             * @description PDF only (ignored for an image; an addition to the original contract): the pages to read, 1-based, as page numbers and ranges: `"1-3,7"`, `"5-"` (page 5 to the end). Without it every page is read. At most PDF_MAX_PAGES (default 20) pages per request: more is `413 too_many_pages`; a page the PDF lacks is `422 invalid_document`.
+             * @example 1-3,7
+             */
+            pages?: string;
+            /**
+             * @description PDF only (ignored for an image; an addition to the original contract). `auto` (default): a page with a text layer is read from it (exact text and boxes, `source: "text-layer"`), a page without one (a scan) is rendered and recognised (`source: "ocr"`). `always`: every page is rendered and recognised, whatever its text layer says.
+             * @enum {string}
+             */
+            ocr?: "auto" | "always";
         };
         OcrUploadDto: {
             /**
              * Format: binary
-             * @description The image file: JPEG, PNG, WebP, TIFF or GIF.
+             * @description The image file: JPEG, PNG, WebP, TIFF or GIF, or a PDF.
              */
             image: string;
             /**
@@ -644,6 +656,13 @@ export interface components {
              * @enum {string}
              */
             format?: "json" | "hocr" | "alto";
+            /** @description PDF only (ignored for an image; an addition to the original contract): the pages to read, 1-based, as page numbers and ranges: `"1-3,7"`, `"5-"` (page 5 to the end). Without it every page is read. At most PDF_MAX_PAGES (default 20) pages per request: more is `413 too_many_pages`; a page the PDF lacks is `422 invalid_document`. */
+            pages?: string;
+            /**
+             * @description PDF only (ignored for an image; an addition to the original contract). `auto` (default): a page with a text layer is read from it (exact text and boxes, `source: "text-layer"`), a page without one (a scan) is rendered and recognised (`source: "ocr"`). `always`: every page is rendered and recognised, whatever its text layer says.
+             * @enum {string}
+             */
+            ocr?: "auto" | "always";
         };
         OcrWordDto: {
             /**
@@ -781,6 +800,80 @@ export interface components {
             cached: boolean;
             timing: components["schemas"]["OcrTimingDto"];
         };
+        OcrPageDto: {
+            /**
+             * @description The page number in the PDF, from 1.
+             * @example 1
+             */
+            page: number;
+            /**
+             * @description Width of the page in pixels as rendered (PDF_RENDER_DPI, default 200 dpi, lower for a page that would exceed MAX_IMAGE_PIXELS); boxes are in these pixels, whatever the `source`.
+             * @example 1700
+             */
+            width: number;
+            /**
+             * @description Height of the page in the same pixels.
+             * @example 2200
+             */
+            height: number;
+            /**
+             * @description The page’s lines in reading order, joined by \n.
+             * @example Invoice 2024-117
+             */
+            text: string;
+            /** @description As in an image’s result; lines and words from the text layer have confidence 1. */
+            lines: components["schemas"]["OcrLineDto"][];
+            /** @description Only with `mode: "markdown"`: the page’s lines as markdown. */
+            markdown?: string;
+            /**
+             * @description `text-layer`: the text and boxes are the PDF’s own (born-digital pages, exact, nothing recognised); `ocr`: the page has no text layer (a scan), or `ocr: "always"` was sent, and it was rendered and recognised.
+             * @example text-layer
+             * @enum {string}
+             */
+            source: "text-layer" | "ocr";
+            /**
+             * @description As for an image, for pages read by OCR; always empty for a text-layer page.
+             * @example []
+             */
+            warnings: ("blurry" | "small_text" | "dark" | "low_contrast" | "rotated")[];
+        };
+        OcrDocumentResultDto: {
+            /**
+             * @description The request id (also in X-Request-Id).
+             * @example req_5oVqkWqvHtQ1pYzA
+             */
+            id: string;
+            /** @description The pages read, in page order: all of them, or those chosen with `pages`. Each cost a unit of quota. */
+            pages: components["schemas"]["OcrPageDto"][];
+            /**
+             * @description The pages’ texts in page order, separated by a blank line.
+             * @example Page one
+             *
+             *     Page two
+             */
+            text: string;
+            /**
+             * @description How many pages the PDF has (read or not).
+             * @example 3
+             */
+            pageCount: number;
+            /**
+             * @description The models that read the `ocr` pages.
+             * @example PP-OCRv4 (det ch_PP-OCRv4_det, rec ch_PP-OCRv4_rec)
+             */
+            model: string;
+            /**
+             * @example cpu
+             * @enum {string}
+             */
+            device: "cpu" | "cuda";
+            /**
+             * @description Always false: PDF results are not cached.
+             * @example false
+             */
+            cached: boolean;
+            timing: components["schemas"]["OcrTimingDto"];
+        };
         OcrBatchSuccessDto: {
             /**
              * @description The item’s `id`, when it had one.
@@ -795,7 +888,7 @@ export interface components {
              * @example invalid_image
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
+            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "invalid_document" | "too_many_pages" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
             /** @example The image could not be read: its PNG header is damaged. */
             message: string;
             /**
@@ -2075,7 +2168,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; with `format: "hocr"` or `"alto"`, the same result as that document. */
+            /** @description The text of the image: `text`, `lines` with boxes and words, and `markdown` in markdown mode; for a PDF, `pages` (OcrDocumentResultDto); with `format: "hocr"` or `"alto"`, the same result as that document. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2088,7 +2181,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OcrResultDto"];
+                    "application/json": components["schemas"]["OcrResultDto"] | components["schemas"]["OcrDocumentResultDto"];
                     "text/vnd.hocr+html": string;
                     "application/alto+xml": string;
                 };
@@ -2140,7 +2233,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Too large: payload_too_large, image_too_large
+             * @description Too large: payload_too_large, image_too_large, too_many_pages
              *
              *     Too large: payload_too_large
              */
@@ -2179,7 +2272,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Unprocessable input: invalid_image, url_not_allowed, fetch_failed */
+            /** @description Unprocessable input: invalid_image, invalid_document, url_not_allowed, fetch_failed */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -9,6 +9,10 @@ export const OcrPatterns = {
   health: 'ocr.health',
   /** An event (no answer): the gateway no longer waits for job `jobId`; a queued job is dropped. */
   cancel: 'ocr.cancel',
+  /** Opens a document and counts its pages (what the gateway reserves quota for). */
+  inspectDocument: 'ocr.document.inspect',
+  /** Reads chosen pages of a document: from its text layer, or rendered and recognised. */
+  readDocument: 'ocr.document.read',
 } as const;
 
 export const OCR_MODES = ['text', 'lines', 'markdown'] as const;
@@ -35,6 +39,61 @@ export interface RecognizeRequest {
   mode: OcrMode;
   /** Epoch milliseconds after which the gateway no longer waits: the worker drops the job unstarted. */
   deadline: number;
+}
+
+/**
+ * `auto`: a page with a text layer is read from it, a page without one (a scan) is rendered and
+ * recognised; `always`: every page is rendered and recognised.
+ */
+export const DOCUMENT_OCR_POLICIES = ['auto', 'always'] as const;
+export type DocumentOcrPolicy = (typeof DOCUMENT_OCR_POLICIES)[number];
+
+export interface InspectDocumentRequest {
+  jobId: string;
+  requestId: string;
+  /** The PDF, raw (an attachment of the frame). */
+  bytes: Uint8Array;
+  deadline: number;
+}
+
+export interface DocumentInfo {
+  pageCount: number;
+}
+
+export interface ReadDocumentRequest extends InspectDocumentRequest {
+  /** 1-based page numbers, ascending, each at most the document's page count. */
+  pages: number[];
+  ocr: DocumentOcrPolicy;
+  mode: OcrMode;
+}
+
+/** Where a page's text came from: the PDF's own text layer, or recognition of its rendering. */
+export const PAGE_SOURCES = ['text-layer', 'ocr'] as const;
+export type PageSource = (typeof PAGE_SOURCES)[number];
+
+/**
+ * One page of a document: like an image's result, in the pixels of the page rendered at the
+ * worker's PDF_RENDER_DPI (text-layer pages too, so the source never changes the coordinates).
+ */
+export interface DocumentPage {
+  /** 1-based, as in the document. */
+  page: number;
+  width: number;
+  height: number;
+  text: string;
+  lines: OcrLine[];
+  markdown?: string;
+  source: PageSource;
+  warnings: QualityWarning[];
+}
+
+export interface ReadDocumentResult {
+  pages: DocumentPage[];
+  /** The pages' texts, joined by a blank line. */
+  text: string;
+  model: string;
+  device: 'cpu' | 'cuda';
+  timing: OcrTiming;
 }
 
 export interface CancelRequest {
@@ -98,6 +157,8 @@ export interface WorkerHealth {
 /** Codes the worker puts in `RpcException({ code, message })`; each maps to a contract error. */
 export const WORKER_ERROR_CODES = [
   'invalid_image',
+  /** A PDF that cannot be opened or read: damaged, or encrypted with a password. */
+  'invalid_document',
   'image_too_large',
   'unsupported_media_type',
   'worker_overloaded',

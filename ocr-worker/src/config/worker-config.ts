@@ -41,6 +41,8 @@ export interface WorkerConfig {
   maxImagePixels: number;
   /** Decoded pixels in flight across the lanes: bounds the memory that large scans take together. */
   maxInflightPixels: number;
+  /** PDF pages: rendered at `renderDpi` (within maxImagePixels), at most `maxPages` read per request. */
+  pdf: { renderDpi: number; maxPages: number };
   /** The largest transport frame accepted, in bytes: MAX_BODY_BYTES of image plus room for the JSON. */
   maxFrameBytes: number;
   /** How long a shutdown waits for accepted jobs before failing them. */
@@ -130,6 +132,7 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     recBatchSize: vars.OCR_REC_BATCH,
     maxImagePixels: vars.MAX_IMAGE_PIXELS,
     maxInflightPixels: vars.WORKER_MAX_INFLIGHT_PIXELS,
+    pdf: { renderDpi: vars.PDF_RENDER_DPI, maxPages: vars.PDF_MAX_PAGES },
     maxFrameBytes: vars.MAX_BODY_BYTES + FRAME_ENVELOPE_BYTES,
     shutdownGraceMs: vars.WORKER_SHUTDOWN_GRACE_MS,
     logLevel: LOG_LEVELS[vars.LOG_LEVEL],

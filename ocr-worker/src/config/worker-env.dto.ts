@@ -14,8 +14,10 @@ import {
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_IMAGE_PIXELS,
+  DEFAULT_PDF_MAX_PAGES,
   MAX_BODY_BYTES_RANGE,
   MAX_IMAGE_PIXELS_RANGE,
+  PDF_MAX_PAGES_RANGE,
   toBoolean,
   toLowerCase,
   toNumber,
@@ -148,6 +150,19 @@ export class WorkerEnvironment {
   @Min(1)
   @Max(100_000_000_000)
   WORKER_MAX_INFLIGHT_PIXELS = DEFAULT_MAX_IMAGE_PIXELS;
+
+  /** PDF pages are rendered at this resolution (lowered for a page that would exceed MAX_IMAGE_PIXELS). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(72)
+  @Max(600)
+  PDF_RENDER_DPI = 200;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(PDF_MAX_PAGES_RANGE.min)
+  @Max(PDF_MAX_PAGES_RANGE.max)
+  PDF_MAX_PAGES = DEFAULT_PDF_MAX_PAGES;
 
   @Transform(toNumber)
   @IsInt()

@@ -1,5 +1,5 @@
 import type { LogLevel } from '@nestjs/common';
-import type { OcrMode } from '@app/contracts';
+import type { DocumentOcrPolicy, OcrMode } from '@app/contracts';
 import type { DeviceKind, LaneOutput } from './inference-lane';
 import type { ModelPaths, OcrDevice } from '../config/worker-config';
 
@@ -15,10 +15,20 @@ export interface LaneWorkerData {
     recBatchSize: number;
     maxPixels: number;
   };
+  /** How the lane renders PDF pages. */
+  document: { dpi: number };
 }
 
 export type ToLane =
   | { type: 'recognize'; jobId: number; requestId: string; image: ArrayBuffer; mode: OcrMode }
+  | {
+      type: 'document';
+      jobId: number;
+      requestId: string;
+      document: ArrayBuffer;
+      read?: { pages: number[]; ocr: DocumentOcrPolicy; mode: OcrMode };
+      deadline: number;
+    }
   | { type: 'close' };
 
 export type FromLane =

@@ -1,13 +1,15 @@
 /**
  * The entry of one inference-lane thread: builds its own OcrEngine from `workerData`, then runs
- * one image at a time for the main thread (see ThreadLane for the other side of the protocol).
+ * one image or PDF at a time for the main thread (see ThreadLane for the other side of the protocol).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { WorkerError } from '../common/errors/worker-error';
+import { readDocument } from '../document/read-document';
 import { OcrEngine } from '../pipeline/ocr-engine';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-protocol';
 
 type RecognizeMessage = Extract<ToLane, { type: 'recognize' }>;
+type DocumentMessage = Extract<ToLane, { type: 'document' }>;
 
 /**
  * After an image this large, collect garbage at once: its decoded buffers (a 35-megapixel scan
@@ -42,16 +44,58 @@ async function recognize(port: MessagePort, engine: OcrEngine, message: Recogniz
       output: { ...result, stageMs: { ...result.stageMs }, inferenceMs },
     });
   } catch (error) {
-    // Logged once, by the main thread's exception filter, under the request id.
-    const failure = WorkerError.from(error);
-    send(port, {
-      type: 'failed',
-      jobId: message.jobId,
-      code: failure.code,
-      message: failure.message,
-      ...(failure.code === 'internal_error' ? { cause: messageOf(failure.cause ?? failure) } : {}),
-    });
+    fail(port, message, error);
   }
+}
+
+async function readPdf(
+  port: MessagePort,
+  engine: OcrEngine,
+  data: LaneWorkerData,
+  message: DocumentMessage,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    const output = await readDocument(
+      {
+        document: new Uint8Array(message.document),
+        pages: message.read?.pages,
+        ocr: message.read?.ocr ?? 'auto',
+        mode: message.read?.mode ?? 'text',
+        deadline: message.deadline,
+      },
+      engine,
+      { dpi: data.document.dpi, maxPixels: data.engine.maxPixels },
+    );
+    if (output.pages.length > 0) {
+      collectGarbage?.();
+    }
+    send(port, {
+      type: 'result',
+      jobId: message.jobId,
+      output: {
+        kind: 'document',
+        pageCount: output.pageCount,
+        pages: output.pages,
+        stageMs: { ...output.stageMs },
+        inferenceMs: performance.now() - started,
+      },
+    });
+  } catch (error) {
+    fail(port, message, error);
+  }
+}
+
+function fail(port: MessagePort, message: RecognizeMessage | DocumentMessage, error: unknown): void {
+  // Logged once, by the main thread's exception filter, under the request id.
+  const failure = WorkerError.from(error);
+  send(port, {
+    type: 'failed',
+    jobId: message.jobId,
+    code: failure.code,
+    message: failure.message,
+    ...(failure.code === 'internal_error' ? { cause: messageOf(failure.cause ?? failure) } : {}),
+  });
 }
 
 async function serve(port: MessagePort, data: LaneWorkerData): Promise<void> {
@@ -75,7 +119,8 @@ async function serve(port: MessagePort, data: LaneWorkerData): Promise<void> {
       void current.then(() => engine.close()).finally(() => port.close());
       return;
     }
-    current = recognize(port, engine, message);
+    current =
+      message.type === 'document' ? readPdf(port, engine, data, message) : recognize(port, engine, message);
   });
 }
 

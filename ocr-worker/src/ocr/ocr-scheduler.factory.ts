@@ -36,6 +36,7 @@ export async function startOcrScheduler(config: WorkerConfig, logger: Logger): P
             recBatchSize: config.recBatchSize,
             maxPixels: config.maxImagePixels,
           },
+          document: { dpi: config.pdf.renderDpi },
         },
       });
       device = lane.device;

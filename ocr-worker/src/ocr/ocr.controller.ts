@@ -1,6 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, TcpContext } from '@nestjs/microservices';
-import { OcrPatterns, type RecognizeResult, type WorkerHealth } from '@app/contracts';
+import {
+  OcrPatterns,
+  type DocumentInfo,
+  type ReadDocumentResult,
+  type RecognizeResult,
+  type WorkerHealth,
+} from '@app/contracts';
 import { OcrService } from './ocr.service';
 
 @Controller()
@@ -10,6 +16,16 @@ export class OcrController {
   @MessagePattern(OcrPatterns.recognize)
   recognize(@Payload() request: unknown, @Ctx() context: TcpContext): Promise<RecognizeResult> {
     return this.ocr.recognize(request, context.getSocketRef().netSocket);
+  }
+
+  @MessagePattern(OcrPatterns.inspectDocument)
+  inspectDocument(@Payload() request: unknown, @Ctx() context: TcpContext): Promise<DocumentInfo> {
+    return this.ocr.inspectDocument(request, context.getSocketRef().netSocket);
+  }
+
+  @MessagePattern(OcrPatterns.readDocument)
+  readDocument(@Payload() request: unknown, @Ctx() context: TcpContext): Promise<ReadDocumentResult> {
+    return this.ocr.readDocument(request, context.getSocketRef().netSocket);
   }
 
   @EventPattern(OcrPatterns.cancel)

@@ -1,12 +1,21 @@
 import type { Socket } from 'node:net';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import type { RecognizeResult, WorkerHealth } from '@app/contracts';
+import type { DocumentInfo, ReadDocumentResult, RecognizeResult, WorkerHealth } from '@app/contracts';
+import { WorkerErrors } from '../common/errors/worker-error';
 import type { WorkerConfig } from '../config/worker-config';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { CallerWatch } from './caller-watch';
 import { OcrScheduler } from './ocr-scheduler';
-import { parseRecognizeRequest } from './recognize-request';
+import type { DocumentOutput, DocumentTask, ImageOutput, LaneOutput } from './inference-lane';
+import {
+  parseInspectDocumentRequest,
+  parseReadDocumentRequest,
+  parseRecognizeRequest,
+} from './recognize-request';
+
+/** A US Letter page, about the size of A4, in points: what a PDF page is expected to render to. */
+const TYPICAL_PAGE_POINTS = 612 * 792;
 
 @Injectable()
 export class OcrService implements BeforeApplicationShutdown {
@@ -31,12 +40,14 @@ export class OcrService implements BeforeApplicationShutdown {
     const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
     const caller = this.callers.watch(request.jobId, socket);
     try {
-      const { output, queueMs, device, model } = await this.scheduler.submit(
+      const scheduled = await this.scheduler.submit(
         { requestId: request.requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
         request.deadline,
         workingPixels,
         caller.signal,
       );
+      const { queueMs, device, model } = scheduled;
+      const output = imageOutput(scheduled.output);
       const totalMs = Math.round(performance.now() - receivedAt);
       const stageMs = Object.fromEntries(
         Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
@@ -72,6 +83,61 @@ export class OcrService implements BeforeApplicationShutdown {
     }
   }
 
+  /** `ocr.document.inspect`: the PDF opened in a lane, its pages counted (nothing rendered). */
+  async inspectDocument(data: unknown, socket?: Socket): Promise<DocumentInfo> {
+    const receivedAt = performance.now();
+    const request = parseInspectDocumentRequest(data);
+    const { output, queueMs } = await this.runDocument(
+      {
+        kind: 'document',
+        requestId: request.requestId,
+        document: ownArrayBuffer(request.bytes),
+        deadline: request.deadline,
+      },
+      0,
+      request.jobId,
+      socket,
+    );
+    this.logDocument('document inspected', request.requestId, output, queueMs, receivedAt);
+    return { pageCount: output.pageCount };
+  }
+
+  /** `ocr.document.read`: the chosen pages, each from its text layer or rendered and recognised. */
+  async readDocument(data: unknown, socket?: Socket): Promise<ReadDocumentResult> {
+    const receivedAt = performance.now();
+    const request = parseReadDocumentRequest(data, this.config.pdf.maxPages);
+    // One page is rendered at a time: its pixels, not the document's, are what the lane holds.
+    const dpi = this.config.pdf.renderDpi;
+    const pagePixels = Math.min(
+      this.config.maxImagePixels,
+      Math.round((TYPICAL_PAGE_POINTS * dpi * dpi) / (72 * 72)),
+    );
+    const { output, queueMs, device, model } = await this.runDocument(
+      {
+        kind: 'document',
+        requestId: request.requestId,
+        document: ownArrayBuffer(request.bytes),
+        read: { pages: request.pages, ocr: request.ocr, mode: request.mode },
+        deadline: request.deadline,
+      },
+      pagePixels,
+      request.jobId,
+      socket,
+    );
+    this.logDocument('document read', request.requestId, output, queueMs, receivedAt);
+    return {
+      pages: output.pages,
+      text: output.pages.map((page) => page.text).join('\n\n'),
+      model,
+      device,
+      timing: {
+        totalMs: Math.round(performance.now() - receivedAt),
+        queueMs: Math.round(queueMs),
+        inferenceMs: Math.round(output.inferenceMs),
+      },
+    };
+  }
+
   /** `ocr.cancel` from the gateway: its client went away. */
   cancel(data: unknown): void {
     const jobId = (data as { jobId?: unknown } | null)?.jobId;
@@ -84,6 +150,45 @@ export class OcrService implements BeforeApplicationShutdown {
     return this.scheduler.health();
   }
 
+  /** A document job through the scheduler, its caller watched like an image's. */
+  private async runDocument(
+    task: DocumentTask,
+    pixels: number,
+    jobId: string,
+    socket: Socket | undefined,
+  ): Promise<{ output: DocumentOutput; queueMs: number; device: 'cpu' | 'cuda'; model: string }> {
+    const caller = this.callers.watch(jobId, socket);
+    try {
+      const scheduled = await this.scheduler.submit(task, task.deadline, pixels, caller.signal);
+      return { ...scheduled, output: documentOutput(scheduled.output) };
+    } finally {
+      caller.release();
+    }
+  }
+
+  private logDocument(
+    message: string,
+    requestId: string,
+    output: DocumentOutput,
+    queueMs: number,
+    receivedAt: number,
+  ): void {
+    this.logger.log(
+      {
+        requestId,
+        pageCount: output.pageCount,
+        pages: output.pages.map(({ page, source, lines }) => ({ page, source, lines: lines.length })),
+        queueMs: Math.round(queueMs),
+        inferenceMs: Math.round(output.inferenceMs),
+        totalMs: Math.round(performance.now() - receivedAt),
+        stageMs: Object.fromEntries(
+          Object.entries(output.stageMs).map(([stage, ms]) => [stage, Math.round(ms)]),
+        ),
+      },
+      message,
+    );
+  }
+
   /** Runs before the TCP server closes, so accepted jobs can still answer on their sockets. */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const { queueDepth, inFlight } = this.scheduler.health();
@@ -92,9 +197,28 @@ export class OcrService implements BeforeApplicationShutdown {
   }
 }
 
+/** Narrows a lane's answer to the kind of task it was given (a mismatch is a bug: internal_error). */
+function imageOutput(output: LaneOutput): ImageOutput {
+  if (output.kind === 'document') {
+    throw WorkerErrors.internal();
+  }
+  return output;
+}
+
+function documentOutput(output: LaneOutput): DocumentOutput {
+  if (output.kind !== 'document') {
+    throw WorkerErrors.internal();
+  }
+  return output;
+}
+
 /** The lane thread takes the image's ArrayBuffer by transfer: it must hold these bytes only. */
 function ownArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  ) {
     return bytes.buffer;
   }
   const copy = new Uint8Array(bytes.byteLength);

@@ -1,4 +1,13 @@
-import { OCR_MODES, type DeclaredImage, type OcrMode, type RecognizeRequest } from '@app/contracts';
+import {
+  DOCUMENT_OCR_POLICIES,
+  OCR_MODES,
+  type DeclaredImage,
+  type DocumentOcrPolicy,
+  type InspectDocumentRequest,
+  type OcrMode,
+  type ReadDocumentRequest,
+  type RecognizeRequest,
+} from '@app/contracts';
 import { WorkerError } from '../common/errors/worker-error';
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -31,6 +40,49 @@ export function parseRecognizeRequest(data: unknown): RecognizeRequest {
     throw malformed('deadline');
   }
   return { jobId, requestId, bytes, image, mode: mode as OcrMode, deadline };
+}
+
+/** Checks a document message; `maxPages` bounds the pages one request may read. */
+export function parseInspectDocumentRequest(data: unknown): InspectDocumentRequest {
+  const request = (typeof data === 'object' && data !== null ? data : {}) as Partial<
+    Record<keyof InspectDocumentRequest, unknown>
+  >;
+  const { jobId, requestId, bytes, deadline } = request;
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
+    throw new WorkerError('invalid_document', 'The PDF is empty.');
+  }
+  if (typeof jobId !== 'string' || !ID.test(jobId)) {
+    throw malformed('jobId');
+  }
+  if (typeof requestId !== 'string' || !ID.test(requestId)) {
+    throw malformed('requestId');
+  }
+  if (typeof deadline !== 'number' || !Number.isFinite(deadline)) {
+    throw malformed('deadline');
+  }
+  return { jobId, requestId, bytes, deadline };
+}
+
+export function parseReadDocumentRequest(data: unknown, maxPages: number): ReadDocumentRequest {
+  const base = parseInspectDocumentRequest(data);
+  const { pages, ocr, mode } = data as Partial<Record<keyof ReadDocumentRequest, unknown>>;
+  if (
+    !Array.isArray(pages) ||
+    pages.length === 0 ||
+    !pages.every((page, i) => isDimension(page) && (i === 0 || page > (pages[i - 1] as number)))
+  ) {
+    throw malformed('pages');
+  }
+  if (pages.length > maxPages) {
+    throw new WorkerError('invalid_document', `At most ${maxPages} pages of a PDF are read per request.`);
+  }
+  if (typeof ocr !== 'string' || !(DOCUMENT_OCR_POLICIES as readonly string[]).includes(ocr)) {
+    throw malformed('ocr');
+  }
+  if (typeof mode !== 'string' || !(OCR_MODES as readonly string[]).includes(mode)) {
+    throw malformed('mode');
+  }
+  return { ...base, pages: pages as number[], ocr: ocr as DocumentOcrPolicy, mode: mode as OcrMode };
 }
 
 /** The request id of a message, for log lines: only when it is a sane one. */

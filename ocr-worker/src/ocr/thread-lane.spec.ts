@@ -41,6 +41,7 @@ const workerData: LaneWorkerData = {
     recBatchSize: 1,
     maxPixels: 1_000_000,
   },
+  document: { dpi: 200 },
 };
 
 function bytes(...values: number[]): ArrayBuffer {

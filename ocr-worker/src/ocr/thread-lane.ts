@@ -104,6 +104,18 @@ export class ThreadLane implements InferenceLane {
     const jobId = this.nextJobId++;
     return new Promise<LaneOutput>((resolve, reject) => {
       this.pending = { jobId, resolve, reject };
+      if (task.kind === 'document') {
+        const message: ToLane = {
+          type: 'document',
+          jobId,
+          requestId: task.requestId,
+          document: task.document,
+          read: task.read,
+          deadline: task.deadline,
+        };
+        this.worker.postMessage(message, [task.document]);
+        return;
+      }
       const message: ToLane = {
         type: 'recognize',
         jobId,

@@ -132,20 +132,31 @@ export class OcrEngine {
   }
 
   async recognize(image: Buffer, mode: OcrMode): Promise<EngineResult> {
+    this.assertOpen();
+    const stageMs = emptyStageTimings();
+    const started = performance.now();
+    const decoded = await decodeImage(image, this.options.maxPixels).finally(() => {
+      stageMs.decode = performance.now() - started;
+    });
+    return this.read(decoded, mode, stageMs);
+  }
+
+  /**
+   * A raster already in memory (a rendered PDF page): read like a decoded image. The caller has
+   * bounded its pixels.
+   */
+  async recognizeRaster(raster: RgbImage, mode: OcrMode): Promise<EngineResult> {
+    this.assertOpen();
+    return this.read(raster, mode, emptyStageTimings());
+  }
+
+  private assertOpen(): void {
     if (this.closed) {
       throw new WorkerError('internal_error', 'The OCR engine is shut down.');
     }
-    const stageMs: StageTimings = {
-      decode: 0,
-      detect: 0,
-      postprocess: 0,
-      crop: 0,
-      classify: 0,
-      recognize: 0,
-      layout: 0,
-      quality: 0,
-      orient: 0,
-    };
+  }
+
+  private async read(decoded: RgbImage, mode: OcrMode, stageMs: StageTimings): Promise<EngineResult> {
     const timed = async <T>(stage: keyof StageTimings, work: () => Promise<T> | T): Promise<T> => {
       const start = performance.now();
       try {
@@ -154,11 +165,14 @@ export class OcrEngine {
         stageMs[stage] += performance.now() - start;
       }
     };
-    const decoded = await timed('decode', () => decodeImage(image, this.options.maxPixels));
     try {
       const detect = async (page: RgbImage): Promise<TextBox[]> => {
-        const map = await timed('detect', () => detectText(this.sessions.det, page, this.options.detLimitSideLen));
-        return timed('postprocess', () => boxesFromProbabilityMap(map, page.width, page.height, this.tuning.db));
+        const map = await timed('detect', () =>
+          detectText(this.sessions.det, page, this.options.detLimitSideLen),
+        );
+        return timed('postprocess', () =>
+          boxesFromProbabilityMap(map, page.width, page.height, this.tuning.db),
+        );
       };
       // The page is read in `work`, the image as sent turned `turn` degrees clockwise. An upright
       // page is detected once; a sideways one (its lines stand tall) or an upside-down one (the
@@ -248,6 +262,20 @@ export class OcrEngine {
     this.closed = true;
     await Promise.all(Object.values(this.sessions).map((s: ort.InferenceSession) => s.release()));
   }
+}
+
+function emptyStageTimings(): StageTimings {
+  return {
+    decode: 0,
+    detect: 0,
+    postprocess: 0,
+    crop: 0,
+    classify: 0,
+    recognize: 0,
+    layout: 0,
+    quality: 0,
+    orient: 0,
+  };
 }
 
 /** A line read in the turned page, with its box and its words' boxes in the image as sent. */

@@ -14,6 +14,9 @@ export type ApiErrorCode =
   | 'image_too_large'
   | 'unsupported_media_type'
   | 'invalid_image'
+  // Contract additions (PDF input): a PDF that cannot be read, and one with more pages than allowed.
+  | 'invalid_document'
+  | 'too_many_pages'
   | 'url_not_allowed'
   | 'fetch_failed'
   | 'rate_limited'

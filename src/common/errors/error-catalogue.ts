@@ -25,6 +25,14 @@ export const API_ERROR_CATALOGUE: Record<ApiErrorCode, { status: number; message
     message: 'The image format is not supported: send JPEG, PNG, WebP, TIFF or GIF.',
   },
   invalid_image: { status: 422, message: 'The image could not be decoded.' },
+  invalid_document: {
+    status: 422,
+    message: 'The PDF is encrypted with a password: send it without the password protection.',
+  },
+  too_many_pages: {
+    status: 413,
+    message: 'The PDF has 45 pages; at most 20 are read per request: choose some with pages (e.g. "1-20").',
+  },
   url_not_allowed: {
     status: 422,
     message: 'The image URL is not allowed: only public https addresses are fetched.',

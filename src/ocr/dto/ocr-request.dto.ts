@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { DOCUMENT_OCR_POLICIES, type DocumentOcrPolicy } from '@app/contracts';
+import { MAX_PAGES_FIELD_LENGTH } from '../document/page-selection';
 import { OCR_FORMATS, type OcrFormat } from '../formats/ocr-format';
 import { OCR_MODES, type OcrMode } from '../ocr-mode';
 
@@ -21,6 +23,15 @@ const FORMAT_DESCRIPTION =
   'both formats know only upright rectangles, so a tilted box becomes the rectangle around it. Errors are ' +
   'always JSON. A cached result is rendered in any format (the cache keeps the JSON).';
 
+const PAGES_DESCRIPTION =
+  'PDF only (ignored for an image; an addition to the original contract): the pages to read, 1-based, as page numbers ' +
+  'and ranges: `"1-3,7"`, `"5-"` (page 5 to the end). Without it every page is read. At most PDF_MAX_PAGES (default 20) ' +
+  'pages per request: more is `413 too_many_pages`; a page the PDF lacks is `422 invalid_document`.';
+const OCR_POLICY_DESCRIPTION =
+  'PDF only (ignored for an image; an addition to the original contract). `auto` (default): a page with a text layer is ' +
+  'read from it (exact text and boxes, `source: "text-layer"`), a page without one (a scan) is rendered and recognised ' +
+  '(`source: "ocr"`). `always`: every page is rendered and recognised, whatever its text layer says.';
+
 /**
  * `POST /api/v1/ocr` as JSON, and the text fields of the multipart form. `image` is optional here
  * because a multipart request carries it as a file; the service insists on exactly one of the two.
@@ -28,8 +39,9 @@ const FORMAT_DESCRIPTION =
 export class OcrRequestDto {
   @ApiProperty({
     description:
-      'An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` URI, or bare base64 ' +
-      '(standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF; the type is sniffed from the bytes.',
+      'An `https` URL (fetched by the server under SSRF rules), a `data:image/...;base64,` (or `data:application/pdf;base64,`) ' +
+      'URI, or bare base64 (standard or URL-safe). JPEG, PNG, WebP, TIFF or GIF, or a PDF (an addition to the original ' +
+      'contract: answered page by page, see `pages` and `ocr`); the type is sniffed from the bytes.',
     example: 'https://images.example.com/receipts/2024-11-27.jpg',
   })
   @IsOptional()
@@ -55,6 +67,21 @@ export class OcrRequestDto {
   @IsOptional()
   @IsIn(OCR_FORMATS)
   format?: OcrFormat;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_PAGES_FIELD_LENGTH,
+    description: PAGES_DESCRIPTION,
+    example: '1-3,7',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PAGES_FIELD_LENGTH)
+  pages?: string;
+
+  @ApiPropertyOptional({ enum: DOCUMENT_OCR_POLICIES, description: OCR_POLICY_DESCRIPTION })
+  @IsOptional()
+  @IsIn(DOCUMENT_OCR_POLICIES)
+  ocr?: DocumentOcrPolicy;
 }
 
 /** The multipart form of `POST /api/v1/ocr`, for the OpenAPI document only (multer reads the file). */
@@ -62,7 +89,7 @@ export class OcrUploadDto {
   @ApiProperty({
     type: 'string',
     format: 'binary',
-    description: 'The image file: JPEG, PNG, WebP, TIFF or GIF.',
+    description: 'The image file: JPEG, PNG, WebP, TIFF or GIF, or a PDF.',
   })
   image!: string;
 
@@ -74,4 +101,10 @@ export class OcrUploadDto {
 
   @ApiPropertyOptional({ enum: OCR_FORMATS, description: FORMAT_DESCRIPTION })
   format?: OcrFormat;
+
+  @ApiPropertyOptional({ maxLength: MAX_PAGES_FIELD_LENGTH, description: PAGES_DESCRIPTION })
+  pages?: string;
+
+  @ApiPropertyOptional({ enum: DOCUMENT_OCR_POLICIES, description: OCR_POLICY_DESCRIPTION })
+  ocr?: DocumentOcrPolicy;
 }

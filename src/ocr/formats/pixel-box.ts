@@ -1,3 +1,5 @@
+import type { OcrDocumentResultDto } from '../dto/ocr-document-result.dto';
+import type { OcrResultDto } from '../dto/ocr-result.dto';
 import type { Quad } from '@app/contracts';
 
 /** An axis-aligned box in whole pixels: x0, y0 inclusive, x1, y1 exclusive. */
@@ -32,4 +34,21 @@ export function unionBox(boxes: readonly PixelBox[]): PixelBox {
     x1: Math.max(...boxes.map((b) => b.x1)),
     y1: Math.max(...boxes.map((b) => b.y1)),
   };
+}
+
+/** A page as the document formats see it: its size and its lines (an image is one page). */
+export interface RenderedPage {
+  width: number;
+  height: number;
+  lines: ReadonlyArray<{
+    box: Quad;
+    words: ReadonlyArray<{ text: string; confidence: number; box: Quad }>;
+  }>;
+}
+
+/** What hOCR and ALTO are rendered from: an image's result, or a PDF's pages. */
+export type RenderableResult = OcrResultDto | OcrDocumentResultDto;
+
+export function pagesOf(result: RenderableResult): readonly RenderedPage[] {
+  return 'pages' in result ? result.pages : [result];
 }

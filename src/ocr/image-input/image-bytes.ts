@@ -1,4 +1,4 @@
-import type { ImageFormat } from '@app/contracts';
+import type { DocumentFormat, ImageFormat } from '@app/contracts';
 
 export { IMAGE_FORMATS, type ImageFormat } from '@app/contracts';
 
@@ -13,3 +13,15 @@ export interface ImageBytes {
   /** Hex SHA-256 of `bytes`: the results cache key. */
   readonly sha256: string;
 }
+
+/** A PDF as sent: only its magic number is checked here, the worker opens it (and refuses it). */
+export interface DocumentBytes {
+  readonly bytes: Buffer;
+  readonly format: DocumentFormat;
+  readonly sha256: string;
+}
+
+/** What `POST /api/v1/ocr` takes: an image, or a document of pages. */
+export type OcrInput =
+  | { readonly kind: 'image'; readonly image: ImageBytes }
+  | { readonly kind: 'document'; readonly document: DocumentBytes };

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { ImageBytes } from './image-bytes';
-import { inspectImage } from './image-inspector';
+import { ImageBytes, OcrInput } from './image-bytes';
+import { inspectImage, inspectInput } from './image-inspector';
 import { ImageInputErrors } from './image-input.errors';
 import { HOST_RESOLVER, IMAGE_INPUT_OPTIONS, ImageInputOptions } from './image-input.options';
 import { parseImageSource } from './inline-image';
@@ -14,7 +14,7 @@ export interface UploadedImage {
 }
 
 /**
- * Turns what a client sends into validated image bytes: the JSON `image` field (bare base64, a
+ * Turns what a client sends into validated image (or PDF) bytes: the JSON `image` field (bare base64, a
  * data: URI, or an https URL fetched under the SSRF rules) or a multipart upload. Every refusal
  * is an `ApiError` with the contract's code; nothing here decodes pixels.
  */
@@ -34,16 +34,33 @@ export class ImageInputService {
    * passes); its reason is rethrown unchanged.
    */
   async resolve(source: string, signal?: AbortSignal): Promise<ImageBytes> {
-    const parsed = parseImageSource(source, this.options.maxBodyBytes);
-    const bytes = parsed.kind === 'url' ? await this.fetcher.fetch(parsed.url, signal) : parsed.bytes;
-    return inspectImage(bytes, this.options.maxImagePixels);
+    return inspectImage(await this.bytesOf(source, signal), this.options.maxImagePixels);
   }
 
   /** The declared `mimetype` is ignored: the format is sniffed from the bytes. */
   async fromUpload(file: UploadedImage): Promise<ImageBytes> {
+    return inspectImage(this.uploaded(file), this.options.maxImagePixels);
+  }
+
+  /** As `resolve`, and a PDF is taken too (`POST /api/v1/ocr`). */
+  async resolveInput(source: string, signal?: AbortSignal): Promise<OcrInput> {
+    return inspectInput(await this.bytesOf(source, signal), this.options.maxImagePixels, true);
+  }
+
+  /** As `fromUpload`, and a PDF is taken too. */
+  async inputFromUpload(file: UploadedImage): Promise<OcrInput> {
+    return inspectInput(this.uploaded(file), this.options.maxImagePixels, true);
+  }
+
+  private async bytesOf(source: string, signal?: AbortSignal): Promise<Buffer> {
+    const parsed = parseImageSource(source, this.options.maxBodyBytes);
+    return parsed.kind === 'url' ? this.fetcher.fetch(parsed.url, signal) : parsed.bytes;
+  }
+
+  private uploaded(file: UploadedImage): Buffer {
     if (file.buffer.length > this.options.maxBodyBytes) {
       throw ImageInputErrors.payloadTooLarge(this.options.maxBodyBytes);
     }
-    return inspectImage(file.buffer, this.options.maxImagePixels);
+    return file.buffer;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp, { Metadata } from 'sharp';
-import { ImageBytes, ImageFormat } from './image-bytes';
+import { DocumentBytes, ImageBytes, ImageFormat, OcrInput } from './image-bytes';
 import { sniffImageFormat } from '@app/contracts';
 import { ImageInputErrors } from './image-input.errors';
 
@@ -13,17 +13,44 @@ const SIDEWAYS_ORIENTATIONS = new Set([5, 6, 7, 8]);
  * never decodes; our limit is applied to the header's numbers instead.
  */
 export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<ImageBytes> {
+  const input = await inspectInput(bytes, maxPixels, false);
+  if (input.kind !== 'image') {
+    throw ImageInputErrors.documentNotHere();
+  }
+  return input.image;
+}
+
+/**
+ * Like `inspectImage`, and with `documents` a PDF passes too (by its magic number: the worker
+ * opens it, and refuses it when it is damaged or locked).
+ */
+export async function inspectInput(bytes: Buffer, maxPixels: number, documents: boolean): Promise<OcrInput> {
   if (bytes.length === 0) {
     throw ImageInputErrors.invalidImage('it is empty');
   }
   const sniffed = sniffImageFormat(bytes);
   if (sniffed.kind === 'unsupported') {
-    throw ImageInputErrors.unsupportedFormat(sniffed.name);
+    throw ImageInputErrors.unsupportedFormat(sniffed.name, documents);
   }
   if (sniffed.kind === 'unknown') {
-    throw ImageInputErrors.invalidImage('it is not a JPEG, PNG, WebP, TIFF or GIF image');
+    throw ImageInputErrors.invalidImage(
+      documents
+        ? 'it is not a JPEG, PNG, WebP, TIFF or GIF image, nor a PDF'
+        : 'it is not a JPEG, PNG, WebP, TIFF or GIF image',
+    );
   }
-  const { width, height, orientation } = await readHeader(bytes, sniffed.format);
+  if (sniffed.kind === 'document') {
+    if (!documents) {
+      throw ImageInputErrors.documentNotHere();
+    }
+    const document: DocumentBytes = { bytes, format: sniffed.format, sha256: sha256(bytes) };
+    return { kind: 'document', document };
+  }
+  return { kind: 'image', image: await inspectRaster(bytes, sniffed.format, maxPixels) };
+}
+
+async function inspectRaster(bytes: Buffer, format: ImageFormat, maxPixels: number): Promise<ImageBytes> {
+  const { width, height, orientation } = await readHeader(bytes, format);
   const pixels = width * height;
   if (pixels > maxPixels) {
     throw ImageInputErrors.imageTooLarge(pixels, maxPixels);
@@ -31,11 +58,15 @@ export async function inspectImage(bytes: Buffer, maxPixels: number): Promise<Im
   const sideways = orientation !== undefined && SIDEWAYS_ORIENTATIONS.has(orientation);
   return {
     bytes,
-    format: sniffed.format,
+    format,
     width: sideways ? height : width,
     height: sideways ? width : height,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: sha256(bytes),
   };
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 interface Header {

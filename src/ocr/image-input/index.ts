@@ -1,4 +1,10 @@
-export { IMAGE_FORMATS, type ImageBytes, type ImageFormat } from './image-bytes';
+export {
+  IMAGE_FORMATS,
+  type DocumentBytes,
+  type ImageBytes,
+  type ImageFormat,
+  type OcrInput,
+} from './image-bytes';
 export {
   ImageInputModule,
   imageInputOptionsFromConfig,

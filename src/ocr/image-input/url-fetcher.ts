@@ -20,7 +20,7 @@ const CONNECT_ERRORS = new Set([
   'EAFNOSUPPORT',
 ]);
 const REQUEST_HEADERS = {
-  accept: 'image/jpeg, image/png, image/webp, image/tiff, image/gif, */*;q=0.5',
+  accept: 'image/jpeg, image/png, image/webp, image/tiff, image/gif, application/pdf, */*;q=0.5',
   // A compressed answer would reach the sniffer as gzip, not as an image.
   'accept-encoding': 'identity',
   'user-agent': 'secure-ocr-api (image fetch)',

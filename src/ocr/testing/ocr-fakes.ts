@@ -4,7 +4,7 @@ import type { RecognizeResult } from '@app/contracts';
 import type { AuthenticatedKey } from '../../auth/authenticated-key';
 import { ApiError } from '../../common/errors/api-error';
 import { Reservation } from '../../usage/reservation';
-import type { ImageBytes } from '../image-input';
+import type { ImageBytes, OcrInput } from '../image-input';
 import type { WorkerCall, WorkerJob } from '../../ocr-worker-client/ocr-worker.client';
 import { OcrMetrics } from '../metrics/ocr-metrics';
 import type { OcrCall } from '../ocr-call.decorator';
@@ -121,6 +121,15 @@ export class FakeIntake {
   fromUpload(file: { buffer: Buffer }): Promise<ImageBytes> {
     return Promise.resolve(imageBytes(file.buffer));
   }
+
+  /** Images only: the PDF path is proven against the real worker (test/e2e/ocr-pdf.e2e-spec.ts). */
+  async resolveInput(source: string): Promise<OcrInput> {
+    return { kind: 'image', image: await this.resolve(source) };
+  }
+
+  async inputFromUpload(file: { buffer: Buffer }): Promise<OcrInput> {
+    return { kind: 'image', image: await this.fromUpload(file) };
+  }
 }
 
 export function imageBytes(bytes: Buffer): ImageBytes {
@@ -140,16 +149,16 @@ export class FakeLedger {
 
   constructor(private readonly limit = 100) {}
 
-  reserve(): Promise<Reservation> {
-    if (this.used + 1 > this.limit) {
+  reserve(units = 1): Promise<Reservation> {
+    if (this.used + units > this.limit) {
       return Promise.reject(
         new ApiError(429, 'quota_exceeded', 'The daily quota is used up.', { 'Retry-After': '3600' }),
       );
     }
-    this.used += 1;
+    this.used += units;
     this.reservations += 1;
     return Promise.resolve(
-      new Reservation(String(this.reservations), '2026-11-27', 1, (units) => {
+      new Reservation(String(this.reservations), '2026-11-27', units, (units) => {
         this.used -= units;
         return Promise.resolve();
       }),

@@ -19,6 +19,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Codable, Sendable, CustomSt
     public static let imageTooLarge = ErrorCode(rawValue: "image_too_large")
     public static let unsupportedMediaType = ErrorCode(rawValue: "unsupported_media_type")
     public static let invalidImage = ErrorCode(rawValue: "invalid_image")
+    /// A PDF that is damaged, locked with a password, or lacks a page `pages` asks for.
+    public static let invalidDocument = ErrorCode(rawValue: "invalid_document")
+    /// A PDF (or its `pages` choice) with more pages than the server reads per request.
+    public static let tooManyPages = ErrorCode(rawValue: "too_many_pages")
     public static let urlNotAllowed = ErrorCode(rawValue: "url_not_allowed")
     public static let fetchFailed = ErrorCode(rawValue: "fetch_failed")
     public static let rateLimited = ErrorCode(rawValue: "rate_limited")

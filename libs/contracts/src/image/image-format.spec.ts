@@ -22,8 +22,12 @@ describe(sniffImageFormat.name, () => {
     expect(sniffImageFormat(data)).toEqual({ kind: 'supported', format });
   });
 
+  it('should recognise a PDF as a document only when it starts with %PDF-', () => {
+    expect(sniffImageFormat(bytes('%PDF-1.7\n', tail))).toEqual({ kind: 'document', format: 'pdf' });
+    expect(sniffImageFormat(bytes(' %PDF-1.7\n', tail))).toEqual({ kind: 'unknown' });
+  });
+
   it.each([
-    ['PDF', bytes('%PDF-1.7\n', tail)],
     ['BMP', bytes('BM', [0x36, 0x10, 0, 0], tail)],
     ['AVIF', bytes([0, 0, 0, 0x1c], 'ftypavif', tail)],
     ['HEIC', bytes([0, 0, 0, 0x18], 'ftypheic', tail)],

@@ -1,5 +1,5 @@
 /**
- * Which images the system takes, named from their bytes: the one sniffer of both apps. The
+ * Which images (and documents) the system takes, named from their bytes: the one sniffer of both apps. The
  * gateway decides with it (415/422 before anything else is done); the worker checks with it again
  * only as a guard, so that no other format ever reaches the decoder.
  */
@@ -8,8 +8,13 @@
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'tiff', 'gif'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
+/** Documents of pages, taken wherever an image is: the worker renders or reads each page. */
+export const DOCUMENT_FORMATS = ['pdf'] as const;
+export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
+
 export type SniffResult =
   | { readonly kind: 'supported'; readonly format: ImageFormat }
+  | { readonly kind: 'document'; readonly format: DocumentFormat }
   /** A format we recognise and refuse (415), named for the client. */
   | { readonly kind: 'unsupported'; readonly name: string }
   /** Nothing we recognise: not an image at all, as far as we can tell (422). */
@@ -42,9 +47,14 @@ const SUPPORTED: ReadonlyArray<[ImageFormat, Signature[]]> = [
   ['tiff', [hex([0x4d, 0x4d, 0x00, 0x2b])]],
 ];
 
+/**
+ * `%PDF-` opens the file by the specification; readers also take it a little later (after a
+ * byte-order mark or a mail header), but a PDF sent here must start with it.
+ */
+const DOCUMENTS: ReadonlyArray<[DocumentFormat, Signature[]]> = [['pdf', [ascii('%PDF-')]]];
+
 /** Recognised so that a client sending one learns that the format, not the file, is the problem. */
 const UNSUPPORTED: ReadonlyArray<[string, Signature[]]> = [
-  ['PDF', [ascii('%PDF-')]],
   ['JPEG XL', [hex([0xff, 0x0a])]],
   ['JPEG XL', [hex([0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a])]],
   ['JPEG 2000', [hex([0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a])]],
@@ -66,6 +76,10 @@ export function sniffImageFormat(input: Uint8Array): SniffResult {
   const supported = SUPPORTED.find(([, signatures]) => signatures.every((s) => matches(bytes, s)));
   if (supported) {
     return { kind: 'supported', format: supported[0] };
+  }
+  const document = DOCUMENTS.find(([, signatures]) => signatures.every((s) => matches(bytes, s)));
+  if (document) {
+    return { kind: 'document', format: document[0] };
   }
   const unsupported = UNSUPPORTED.find(([, signatures]) => signatures.every((s) => matches(bytes, s)));
   if (unsupported) {
