@@ -1,8 +1,21 @@
 /**
- * The message contract between the gateway and the private OCR worker (NestJS TCP transport,
- * framed by transport/framed-socket.ts so that Buffers travel as raw bytes).
+ * The message contract between the gateway and the private OCR workers: NestJS's TCP transport
+ * (framed by transport/framed-socket.ts so that Buffers travel as raw bytes), or its NATS
+ * transport (the same frame as each message's bytes, transport/nats-codec.ts).
  * Shared by both apps; holds no providers.
  */
+
+/** How the gateway reaches its workers (WORKER_TRANSPORT): TCP, the default, or NATS. */
+export const WORKER_TRANSPORTS = ['tcp', 'nats'] as const;
+export type WorkerTransportKind = (typeof WORKER_TRANSPORTS)[number];
+
+/**
+ * On NATS, every worker subscribes to `ocr.recognize` in this queue group: the server hands each
+ * job to one member, so any number of worker hosts share the load, and one that disconnects (or
+ * stops answering the server's pings) drops out. `ocr.health` and `ocr.cancel` reach every worker
+ * (no queue group): the gateway counts the health answers, and the one worker holding a job drops it.
+ */
+export const NATS_WORKER_QUEUE = 'ocr-workers';
 
 export const OcrPatterns = {
   recognize: 'ocr.recognize',
@@ -10,6 +23,9 @@ export const OcrPatterns = {
   /** An event (no answer): the gateway no longer waits for job `jobId`; a queued job is dropped. */
   cancel: 'ocr.cancel',
 } as const;
+
+/** The patterns a worker on NATS takes in the NATS_WORKER_QUEUE group; the others reach every worker. */
+export const NATS_QUEUE_PATTERNS: readonly string[] = [OcrPatterns.recognize];
 
 export const OCR_MODES = ['text', 'lines', 'markdown'] as const;
 export type OcrMode = (typeof OCR_MODES)[number];
@@ -87,6 +103,8 @@ export interface RecognizeResult {
 
 export interface WorkerHealth {
   status: 'ok';
+  /** Which worker process answered (host name and pid): how a gateway on NATS counts its workers. */
+  instance?: string;
   device: 'cpu' | 'cuda';
   model: string;
   lanes: number;

@@ -8,6 +8,7 @@ import { CallerWatch } from './caller-watch';
 import { OcrScheduler } from './ocr-scheduler';
 import { parseRecognizeRequest } from './recognize-request';
 import { toRpcException, WorkerError } from './worker-error';
+import { workerInstance } from './worker-instance';
 
 @Injectable()
 export class OcrService implements BeforeApplicationShutdown {
@@ -20,7 +21,10 @@ export class OcrService implements BeforeApplicationShutdown {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  /** `socket`: the connection the request came on; its closing cancels the job if still queued. */
+  /**
+   * `socket`: the TCP connection the request came on; its closing cancels the job if still queued.
+   * On NATS there is none: a job is dropped unstarted at its deadline or on `ocr.cancel`.
+   */
   async recognize(data: unknown, socket?: Socket): Promise<RecognizeResult> {
     const receivedAt = performance.now();
     let requestId: string | undefined;
@@ -90,7 +94,7 @@ export class OcrService implements BeforeApplicationShutdown {
   }
 
   health(): WorkerHealth {
-    return this.scheduler.health();
+    return { ...this.scheduler.health(), instance: workerInstance() };
   }
 
   /** Runs before the TCP server closes, so accepted jobs can still answer on their sockets. */
