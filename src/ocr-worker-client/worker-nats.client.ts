@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { ClientNats, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { createInbox, type NatsConnection } from 'nats';
+import { from, map, mergeMap, Observable } from 'rxjs';
+import {
+  decodeNatsMessage,
+  encodeNatsMessage,
+  NatsFrameDeserializer,
+  NatsFrameSerializer,
+  OcrPatterns,
+  type WorkerHealth,
+} from '@app/contracts';
+import { WorkerUnreachableError } from './worker-errors';
+import type { LinkHealth, WorkerChannel } from './worker-link';
+
+export interface WorkerNatsClientOptions {
+  servers: readonly string[];
+  /** The client's name as the NATS server shows it (`nats-server` monitoring, logs). */
+  name: string;
+  connectTimeoutMs: number;
+}
+
+/**
+ * How long a health census listens after the first answer for the other workers'. Workers answer
+ * health on their event loop, which inference never blocks (it runs in lane threads), so the
+ * answers of live workers arrive within milliseconds of each other.
+ */
+export const CENSUS_WINDOW_MS = 100;
+/** A worker that has not answered a census for this long is forgotten (it was scaled away). */
+export const FORGET_WORKER_AFTER_MS = 10 * 60_000;
+
+type CensusAnswer = { response?: WorkerHealth; err?: unknown };
+
+/**
+ * Nest's NATS client as a WorkerChannel (WORKER_TRANSPORT=nats). A call is published on
+ * `ocr.recognize` and the NATS server hands it to one worker of the queue group; there is no
+ * worker-specific connection, so what the TCP transport learns from a socket comes from NATS here:
+ * - no worker subscribed: the server's "no responders" answer, at once (WorkerUnreachableError:
+ *   retried once, then 503 worker_unavailable); the NATS server unreachable: the same;
+ * - a message over the server's `max_payload` (read at each call from the connection's INFO) is
+ *   refused before publishing (NatsPayloadTooLargeError, 413 for the client), never chunked;
+ * - health is a census: `ocr.health` reaches every worker, the answers that arrive within
+ *   CENSUS_WINDOW_MS of the first are summed, and the workers seen are remembered by instance.
+ */
+export class WorkerNatsClient extends ClientNats implements WorkerChannel {
+  private readonly log = new Logger('WorkerNatsClient');
+  private readonly seen = new Map<string, number>();
+
+  constructor(options: WorkerNatsClientOptions) {
+    const limit: { read?: () => number | undefined } = {};
+    super({
+      servers: [...options.servers],
+      name: options.name,
+      timeout: options.connectTimeoutMs,
+      // Once connected, keep trying through a NATS server restart; calls meanwhile fail fast.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      serializer: new NatsFrameSerializer(() => limit.read?.()),
+      deserializer: new NatsFrameDeserializer(),
+    });
+    limit.read = () => this.connection()?.info?.max_payload;
+  }
+
+  /**
+   * ClientNats rejects with a bare string while it reconnects and with nats.js's error when the
+   * server cannot be reached: both mean that no worker can be reached, a connection failure.
+   */
+  override async connect(): Promise<NatsConnection> {
+    try {
+      return (await super.connect()) as NatsConnection;
+    } catch (error) {
+      this.log.debug({ reason: describe(error) }, 'NATS connection failed');
+      throw new WorkerUnreachableError('The NATS server is unreachable.');
+    }
+  }
+
+  /** The server's "no responders" reaches ClientNats as an empty answer: no worker is subscribed. */
+  protected override publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    return super.publish(packet, (answer) => {
+      if (answer.err instanceof Error && answer.err.name === 'EmptyResponseException') {
+        return callback({ ...answer, err: new WorkerUnreachableError('No OCR worker is subscribed on NATS.') });
+      }
+      return callback(answer);
+    });
+  }
+
+  /** Nothing to drop: the NATS connection is not to the worker that stopped answering. */
+  dropConnection(): void {}
+
+  override close(): Promise<void> {
+    return super.close();
+  }
+
+  health(): Observable<LinkHealth> {
+    return from(this.connect()).pipe(
+      mergeMap((nc) => natsCensus(nc, CENSUS_WINDOW_MS)),
+      map((answers) => this.sum(answers)),
+    );
+  }
+
+  /** The answers as one worker's would read (lanes and queues summed), with how many answered and are known. */
+  private sum(answers: WorkerHealth[]): LinkHealth {
+    const now = Date.now();
+    answers.forEach((answer, index) => this.seen.set(answer.instance ?? `unnamed ${index}`, now));
+    for (const [instance, at] of this.seen) {
+      if (now - at > FORGET_WORKER_AFTER_MS) {
+        this.seen.delete(instance);
+      }
+    }
+    const total = (pick: (health: WorkerHealth) => number): number =>
+      answers.reduce((sum, health) => sum + pick(health), 0);
+    return {
+      status: 'ok',
+      device: answers[0].device,
+      model: answers[0].model,
+      lanes: total((h) => h.lanes),
+      queueDepth: total((h) => h.queueDepth),
+      inFlight: total((h) => h.inFlight),
+      maxQueue: total((h) => h.maxQueue),
+      workers: answers.length,
+      known: Math.max(this.seen.size, answers.length),
+    };
+  }
+
+  private connection(): NatsConnection | undefined {
+    try {
+      return this.unwrap<NatsConnection>();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Asks every worker on `nc` for its health (`ocr.health` reaches all of them) and emits the
+ * answers that arrived within `windowMs` of the first, then completes; no worker subscribed (the
+ * server's "no responders") fails with WorkerUnreachableError at once, and no answer at all
+ * waits for the caller's own timeout. Also what `npm start` polls to see a worker ready.
+ */
+export function natsCensus(nc: NatsConnection, windowMs: number): Observable<WorkerHealth[]> {
+  return new Observable<WorkerHealth[]>((subscriber) => {
+    const answers: WorkerHealth[] = [];
+    let window: NodeJS.Timeout | undefined;
+    const inbox = createInbox();
+    const subscription = nc.subscribe(inbox, {
+      callback: (error, msg) => {
+        if (error || msg.data.length === 0) {
+          // An empty message is the server's "no responders" status: no worker at all.
+          subscriber.error(new WorkerUnreachableError('No OCR worker is subscribed on NATS.'));
+          return;
+        }
+        const answer = safeDecode(msg.data);
+        if (answer?.response && typeof answer.response === 'object') {
+          answers.push(answer.response);
+          window ??= setTimeout(() => {
+            subscriber.next(answers);
+            subscriber.complete();
+          }, windowMs);
+        }
+      },
+    });
+    try {
+      const packet = { pattern: OcrPatterns.health, data: {}, id: randomUUID() };
+      nc.publish(OcrPatterns.health, encodeNatsMessage(packet), { reply: inbox });
+    } catch (error) {
+      subscriber.error(error);
+    }
+    return () => {
+      clearTimeout(window);
+      subscription.unsubscribe();
+    };
+  });
+}
+
+function safeDecode(data: Uint8Array): CensusAnswer | undefined {
+  try {
+    return decodeNatsMessage(data) as CensusAnswer;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : error.name;
+  }
+  return 'connection lost';
+}
