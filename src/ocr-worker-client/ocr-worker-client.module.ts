@@ -3,7 +3,7 @@ import { Global, Module } from '@nestjs/common';
 import { describeNatsServers } from '@app/config';
 import { framedSocket, NATS_WORKER_QUEUE } from '@app/contracts';
 import { AppConfig } from '../config';
-import { WorkerNatsClient } from './worker-nats.client';
+import { NatsWorkerGroup, WorkerNatsClient } from './worker-nats.client';
 import { WORKER_TARGETS, WorkerPool, type WorkerTarget } from './worker-pool';
 import { WorkerTcpClient } from './worker-tcp.client';
 
@@ -19,11 +19,13 @@ const FRAME_ROOM_BYTES = 8 * 1024 * 1024;
 function workerTargets(config: AppConfig): WorkerTarget[] {
   const { worker } = config;
   if (worker.transport === 'nats') {
+    const group = new NatsWorkerGroup();
     return [
       {
         endpoint: `${describeNatsServers(worker.natsServers)} (queue group ${NATS_WORKER_QUEUE})`,
         open: () =>
           new WorkerNatsClient({
+            group,
             servers: worker.natsServers,
             name: `ocr-gateway ${hostname()}:${process.pid}`,
             connectTimeoutMs: worker.connectTimeoutMs,

@@ -15,6 +15,8 @@ import { WorkerUnreachableError } from './worker-errors';
 import type { LinkHealth, WorkerChannel } from './worker-link';
 
 export interface WorkerNatsClientOptions {
+  /** Shared by the link's channels: the members seen, and who to tell when one is lost. */
+  group: NatsWorkerGroup;
   servers: readonly string[];
   /** The client's name as the NATS server shows it (`nats-server` monitoring, logs). */
   name: string;
@@ -29,6 +31,55 @@ export interface WorkerNatsClientOptions {
 export const CENSUS_WINDOW_MS = 100;
 /** A worker that has not answered a census for this long is forgotten (it was scaled away). */
 export const FORGET_WORKER_AFTER_MS = 10 * 60_000;
+/** Censuses in a row a member must miss to count as lost (one may miss a window by a hair). */
+export const LOST_AFTER_MISSED_CENSUSES = 2;
+
+/**
+ * The members of the queue group as this gateway's censuses see them. NATS tells a requester
+ * nothing when the worker holding its job dies (the answer just never comes), so when a member
+ * stops answering, every call in flight on the link's channels fails as a connection failure and
+ * is retried once: the NATS server hands the retry to a live member. Calls that were on live
+ * members are sent twice then (their first answer is dropped): the price of not waiting for the
+ * deadline, paid only when a worker is lost.
+ */
+export class NatsWorkerGroup {
+  private readonly members = new Map<string, { lastSeen: number; missed: number }>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Records a census; returns the members it lost. */
+  record(answers: readonly WorkerHealth[], now = Date.now()): string[] {
+    const present = new Set(answers.map((answer, index) => answer.instance ?? `unnamed ${index}`));
+    const lost: string[] = [];
+    for (const instance of present) {
+      this.members.set(instance, { lastSeen: now, missed: 0 });
+    }
+    for (const [instance, member] of this.members) {
+      if (present.has(instance)) {
+        continue;
+      }
+      member.missed += 1;
+      if (member.missed === LOST_AFTER_MISSED_CENSUSES) {
+        lost.push(instance);
+      }
+      if (now - member.lastSeen > FORGET_WORKER_AFTER_MS) {
+        this.members.delete(instance);
+      }
+    }
+    if (lost.length > 0) {
+      this.listeners.forEach((listener) => listener());
+    }
+    return lost;
+  }
+
+  /** Members seen in the last FORGET_WORKER_AFTER_MS, answering or not. */
+  get known(): number {
+    return this.members.size;
+  }
+
+  onLost(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+}
 
 type CensusAnswer = { response?: WorkerHealth; err?: unknown };
 
@@ -45,7 +96,9 @@ type CensusAnswer = { response?: WorkerHealth; err?: unknown };
  */
 export class WorkerNatsClient extends ClientNats implements WorkerChannel {
   private readonly log = new Logger('WorkerNatsClient');
-  private readonly seen = new Map<string, number>();
+  private readonly group: NatsWorkerGroup;
+  /** Calls waiting for an answer, each failed by `failPending` when a member is lost. */
+  private readonly pending = new Set<() => void>();
 
   constructor(options: WorkerNatsClientOptions) {
     const limit: { read?: () => number | undefined } = {};
@@ -60,6 +113,8 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
       deserializer: new NatsFrameDeserializer(),
     });
     limit.read = () => this.connection()?.info?.max_payload;
+    this.group = options.group;
+    this.group.onLost(() => this.failPending());
   }
 
   /**
@@ -77,16 +132,44 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
 
   /** The server's "no responders" reaches ClientNats as an empty answer: no worker is subscribed. */
   protected override publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    return super.publish(packet, (answer) => {
-      if (answer.err instanceof Error && answer.err.name === 'EmptyResponseException') {
-        return callback({ ...answer, err: new WorkerUnreachableError('No OCR worker is subscribed on NATS.') });
+    let settled = false;
+    const settle = (answer: WritePacket): void => {
+      if (settled) {
+        return;
       }
-      return callback(answer);
+      if (answer.err !== undefined || answer.isDisposed) {
+        settled = true;
+        this.pending.delete(fail);
+      }
+      callback(answer);
+    };
+    const fail = (): void =>
+      settle({ err: new WorkerUnreachableError('An OCR worker left the NATS queue group.'), isDisposed: true });
+    this.pending.add(fail);
+    const unsubscribe = super.publish(packet, (answer) => {
+      if (answer.err instanceof Error && answer.err.name === 'EmptyResponseException') {
+        return settle({ ...answer, err: new WorkerUnreachableError('No OCR worker is subscribed on NATS.') });
+      }
+      return settle(answer);
     });
+    return () => {
+      this.pending.delete(fail);
+      unsubscribe();
+    };
   }
 
-  /** Nothing to drop: the NATS connection is not to the worker that stopped answering. */
-  dropConnection(): void {}
+  /** Fails every call waiting on this channel as a connection failure (retried once by the caller). */
+  failPending(): void {
+    [...this.pending].forEach((fail) => fail());
+  }
+
+  /**
+   * The link found no worker answering (WorkerLink takes it out of service): the NATS connection
+   * is not to a worker and stays, but the calls waiting on it would only wait for their deadline.
+   */
+  dropConnection(): void {
+    this.failPending();
+  }
 
   override close(): Promise<void> {
     return super.close();
@@ -101,12 +184,9 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
 
   /** The answers as one worker's would read (lanes and queues summed), with how many answered and are known. */
   private sum(answers: WorkerHealth[]): LinkHealth {
-    const now = Date.now();
-    answers.forEach((answer, index) => this.seen.set(answer.instance ?? `unnamed ${index}`, now));
-    for (const [instance, at] of this.seen) {
-      if (now - at > FORGET_WORKER_AFTER_MS) {
-        this.seen.delete(instance);
-      }
+    const lost = this.group.record(answers);
+    if (lost.length > 0) {
+      this.log.warn({ lost: lost.length, answering: answers.length }, 'OCR worker(s) left the NATS queue group: calls in flight are retried');
     }
     const total = (pick: (health: WorkerHealth) => number): number =>
       answers.reduce((sum, health) => sum + pick(health), 0);
@@ -119,7 +199,7 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
       inFlight: total((h) => h.inFlight),
       maxQueue: total((h) => h.maxQueue),
       workers: answers.length,
-      known: Math.max(this.seen.size, answers.length),
+      known: Math.max(this.group.known, answers.length),
     };
   }
 
