@@ -29,7 +29,10 @@ function transportOptions(config: WorkerConfig): MicroserviceOptions {
       host: config.host,
       port: config.port,
       // Answers are small; a gateway that stops reading them is dropped rather than buffered for.
-      socketClass: framedSocket({ maxFrameBytes: config.maxFrameBytes, maxSendBufferBytes: 64 * 1024 * 1024 }),
+      socketClass: framedSocket({
+        maxFrameBytes: config.maxFrameBytes,
+        maxSendBufferBytes: 64 * 1024 * 1024,
+      }),
     },
   };
 }

@@ -162,15 +162,16 @@ describe(AppConfig.name, () => {
     expect(loadConfig({}, '/srv/app').tokens.signingKeys).toEqual([]);
     const first = Buffer.alloc(32, 1).toString('base64url');
     const second = Buffer.alloc(48, 2).toString('base64url');
-    expect(loadConfig({ TOKEN_SIGNING_KEYS: ` ${first}, ${second} ` }, '/srv/app').tokens.signingKeys).toEqual([
-      first,
-      second,
-    ]);
+    expect(
+      loadConfig({ TOKEN_SIGNING_KEYS: ` ${first}, ${second} ` }, '/srv/app').tokens.signingKeys,
+    ).toEqual([first, second]);
     const short = Buffer.alloc(31, 3).toString('base64url');
     expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first},${short}` })).toEqual([
       expect.stringMatching(/^TOKEN_SIGNING_KEYS /),
     ]);
-    expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first}+/` })).toEqual([expect.stringMatching(/^TOKEN_SIGNING_KEYS /)]);
+    expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first}+/` })).toEqual([
+      expect.stringMatching(/^TOKEN_SIGNING_KEYS /),
+    ]);
     expect(problemsOf({ TOKEN_SIGNING_KEYS: short }).join('\n')).not.toContain(short);
   });
 
@@ -234,7 +235,10 @@ describe(AppConfig.name, () => {
       '/',
     );
     expect(config.worker.transport).toBe('nats');
-    expect(config.worker.natsServers).toEqual(['nats://user:secret@10.0.0.5:4222', 'tls://nats-2.internal:4222']);
+    expect(config.worker.natsServers).toEqual([
+      'nats://user:secret@10.0.0.5:4222',
+      'tls://nats-2.internal:4222',
+    ]);
     expect(problemsOf({ WORKER_TRANSPORT: 'amqp' })).toEqual(['WORKER_TRANSPORT must be one of tcp, nats']);
     for (const bad of ['http://10.0.0.5:4222', 'nats://', 'nats://a:1,,nats://b:2', '10.0.0.5:4222']) {
       expect(problemsOf({ NATS_URL: bad })).toEqual([

@@ -51,10 +51,7 @@ function workerTargets(config: AppConfig): WorkerTarget[] {
 
 @Global()
 @Module({
-  providers: [
-    { provide: WORKER_TARGETS, inject: [AppConfig], useFactory: workerTargets },
-    WorkerPool,
-  ],
+  providers: [{ provide: WORKER_TARGETS, inject: [AppConfig], useFactory: workerTargets }, WorkerPool],
   exports: [WorkerPool],
 })
 export class OcrWorkerClientModule {}

@@ -25,7 +25,8 @@ export interface WorkerChannel {
   health(): Observable<LinkHealth>;
   /** Drops the current connection: calls waiting on it fail, the next call dials afresh. */
   dropConnection(): void;
-  close(): void;
+  /** ClientNats closes asynchronously; nothing waits for it. */
+  close(): void | Promise<void>;
 }
 
 export interface WorkerLinkOptions {
@@ -97,8 +98,9 @@ export class WorkerLink {
 
   stop(): void {
     clearInterval(this.timer);
-    this.data.forEach(({ channel }) => channel.close());
-    this.control.close();
+    for (const channel of [...this.data.map((data) => data.channel), this.control]) {
+      Promise.resolve(channel.close()).catch(() => undefined);
+    }
   }
 
   /** False while the worker is out of service: calls would only wait for nothing. */
@@ -161,7 +163,8 @@ export class WorkerLink {
       };
       const subscription = this.control.health().subscribe({
         next: (health) => settle() && resolve(health),
-        error: (error: unknown) => settle() && reject(error instanceof Error ? error : new Error(String(error))),
+        error: (error: unknown) =>
+          settle() && reject(error instanceof Error ? error : new Error(String(error))),
       });
       if (settled) {
         return;
@@ -171,7 +174,11 @@ export class WorkerLink {
           setImmediate(() => {
             if (settle()) {
               subscription.unsubscribe();
-              reject(Object.assign(new Error('The worker left a health probe unanswered.'), { name: 'TimeoutError' }));
+              reject(
+                Object.assign(new Error('The worker left a health probe unanswered.'), {
+                  name: 'TimeoutError',
+                }),
+              );
             }
           }),
         this.options.healthTimeoutMs,

@@ -144,7 +144,10 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
       callback(answer);
     };
     const fail = (): void =>
-      settle({ err: new WorkerUnreachableError('An OCR worker left the NATS queue group.'), isDisposed: true });
+      settle({
+        err: new WorkerUnreachableError('An OCR worker left the NATS queue group.'),
+        isDisposed: true,
+      });
     this.pending.add(fail);
     const unsubscribe = super.publish(packet, (answer) => {
       if (answer.err instanceof Error && answer.err.name === 'EmptyResponseException') {
@@ -171,10 +174,6 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
     this.failPending();
   }
 
-  override close(): Promise<void> {
-    return super.close();
-  }
-
   health(): Observable<LinkHealth> {
     return from(this.connect()).pipe(
       mergeMap((nc) => natsCensus(nc, CENSUS_WINDOW_MS)),
@@ -186,7 +185,10 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
   private sum(answers: WorkerHealth[]): LinkHealth {
     const lost = this.group.record(answers);
     if (lost.length > 0) {
-      this.log.warn({ lost: lost.length, answering: answers.length }, 'OCR worker(s) left the NATS queue group: calls in flight are retried');
+      this.log.warn(
+        { lost: lost.length, answering: answers.length },
+        'OCR worker(s) left the NATS queue group: calls in flight are retried',
+      );
     }
     const total = (pick: (health: WorkerHealth) => number): number =>
       answers.reduce((sum, health) => sum + pick(health), 0);

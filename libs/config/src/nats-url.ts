@@ -2,8 +2,7 @@
  * NATS_URL, read by the gateway and the workers alike: one or more `nats://` or `tls://` URLs
  * (a cluster's seeds), comma-separated; credentials in a URL are allowed and never logged.
  */
-export const NATS_URL_PATTERN =
-  /^\s*(nats|tls):\/\/[^\s,/]+\/?\s*(,\s*(nats|tls):\/\/[^\s,/]+\/?\s*)*$/;
+export const NATS_URL_PATTERN = /^\s*(nats|tls):\/\/[^\s,/]+\/?\s*(,\s*(nats|tls):\/\/[^\s,/]+\/?\s*)*$/;
 export const NATS_URL_MESSAGE =
   'NATS_URL must be one or more nats:// or tls:// URLs (host:port), separated by commas';
 

@@ -28,12 +28,15 @@ describe('loadWorkerConfig', () => {
 
   it('should join the NATS queue group on NATS_URL with WORKER_TRANSPORT=nats, and refuse a bad URL', () => {
     expect(
-      loadWorkerConfig({ WORKER_TRANSPORT: 'nats', NATS_URL: 'nats://10.0.0.5:4222,tls://n2:4222' }, 2).transport,
+      loadWorkerConfig({ WORKER_TRANSPORT: 'nats', NATS_URL: 'nats://10.0.0.5:4222,tls://n2:4222' }, 2)
+        .transport,
     ).toEqual({ kind: 'nats', servers: ['nats://10.0.0.5:4222', 'tls://n2:4222'] });
     expect(() => loadWorkerConfig({ WORKER_TRANSPORT: 'mqtt' }, 2)).toThrow(
       'WORKER_TRANSPORT must be one of tcp, nats',
     );
-    expect(() => loadWorkerConfig({ WORKER_TRANSPORT: 'nats', NATS_URL: 'redis://x:1' }, 2)).toThrow(/^NATS_URL must be/);
+    expect(() => loadWorkerConfig({ WORKER_TRANSPORT: 'nats', NATS_URL: 'redis://x:1' }, 2)).toThrow(
+      /^NATS_URL must be/,
+    );
   });
 
   it('should default to loopback, port 5003 and automatic lanes, threads and device', () => {

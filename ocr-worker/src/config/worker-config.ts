@@ -116,7 +116,9 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
   }
   return {
     transport:
-      vars.WORKER_TRANSPORT === 'nats' ? { kind: 'nats', servers: natsServers(vars.NATS_URL) } : { kind: 'tcp' },
+      vars.WORKER_TRANSPORT === 'nats'
+        ? { kind: 'nats', servers: natsServers(vars.NATS_URL) }
+        : { kind: 'tcp' },
     host: vars.WORKER_HOST,
     port: vars.WORKER_PORT,
     metricsPort: vars.WORKER_METRICS_PORT,

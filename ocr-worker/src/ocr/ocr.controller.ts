@@ -10,7 +10,10 @@ export class OcrController {
   @MessagePattern(OcrPatterns.recognize)
   recognize(@Payload() request: unknown, @Ctx() context: unknown): Promise<RecognizeResult> {
     // On NATS (NatsContext) no connection belongs to the caller: only the deadline and ocr.cancel.
-    return this.ocr.recognize(request, context instanceof TcpContext ? context.getSocketRef().netSocket : undefined);
+    return this.ocr.recognize(
+      request,
+      context instanceof TcpContext ? context.getSocketRef().netSocket : undefined,
+    );
   }
 
   @EventPattern(OcrPatterns.cancel)
