@@ -19,7 +19,7 @@ const FRAME_ROOM_BYTES = 8 * 1024 * 1024;
 function workerTargets(config: AppConfig): WorkerTarget[] {
   const { worker } = config;
   if (worker.transport === 'nats') {
-    const group = new NatsWorkerGroup();
+    const group = new NatsWorkerGroup(worker.healthTimeoutMs);
     return [
       {
         endpoint: `${describeNatsServers(worker.natsServers)} (queue group ${NATS_WORKER_QUEUE})`,

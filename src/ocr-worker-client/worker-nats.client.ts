@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientNats, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+// Not re-exported by the package's index: the error ClientNats makes of the server's "no responders".
+import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
 import { createInbox, type NatsConnection } from 'nats';
 import { from, map, mergeMap, Observable } from 'rxjs';
 import {
@@ -31,38 +33,39 @@ export interface WorkerNatsClientOptions {
 export const CENSUS_WINDOW_MS = 100;
 /** A worker that has not answered a census for this long is forgotten (it was scaled away). */
 export const FORGET_WORKER_AFTER_MS = 10 * 60_000;
-/** Censuses in a row a member must miss to count as lost (one may miss a window by a hair). */
-export const LOST_AFTER_MISSED_CENSUSES = 2;
-
 /**
  * The members of the queue group as this gateway's censuses see them. NATS tells a requester
  * nothing when the worker holding its job dies (the answer just never comes), so when a member
- * stops answering, every call in flight on the link's channels fails as a connection failure and
- * is retried once: the NATS server hands the retry to a live member. Calls that were on live
- * members are sent twice then (their first answer is dropped): the price of not waiting for the
- * deadline, paid only when a worker is lost.
+ * that answered stops answering for `lostAfterMs` (HEALTH_TIMEOUT_MS: what takes a TCP worker
+ * out of service) while others still answer, every call in flight on the link's channels fails
+ * as a connection failure and is retried once: the NATS server hands the retry to a live member.
+ * Calls that were on live members are sent twice then (their first answer is dropped): the
+ * price of not waiting for the deadline, paid only when a worker is lost. Measured in time, not
+ * in censuses: /health asks for a census at each request, and a worker whose event loop is
+ * starved for a moment must not count as lost.
  */
 export class NatsWorkerGroup {
-  private readonly members = new Map<string, { lastSeen: number; missed: number }>();
+  private readonly members = new Map<string, { lastSeen: number; lost: boolean }>();
   private readonly listeners = new Set<() => void>();
 
-  /** Records a census; returns the members it lost. */
+  constructor(private readonly lostAfterMs: number) {}
+
+  /** Records a census; returns the members it found lost (once each, until they answer again). */
   record(answers: readonly WorkerHealth[], now = Date.now()): string[] {
     const present = new Set(answers.map((answer, index) => answer.instance ?? `unnamed ${index}`));
-    const lost: string[] = [];
     for (const instance of present) {
-      this.members.set(instance, { lastSeen: now, missed: 0 });
+      this.members.set(instance, { lastSeen: now, lost: false });
     }
+    const lost: string[] = [];
     for (const [instance, member] of this.members) {
       if (present.has(instance)) {
         continue;
       }
-      member.missed += 1;
-      if (member.missed === LOST_AFTER_MISSED_CENSUSES) {
-        lost.push(instance);
-      }
       if (now - member.lastSeen > FORGET_WORKER_AFTER_MS) {
         this.members.delete(instance);
+      } else if (!member.lost && now - member.lastSeen >= this.lostAfterMs) {
+        member.lost = true;
+        lost.push(instance);
       }
     }
     if (lost.length > 0) {
@@ -150,7 +153,7 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
       });
     this.pending.add(fail);
     const unsubscribe = super.publish(packet, (answer) => {
-      if (answer.err instanceof Error && answer.err.name === 'EmptyResponseException') {
+      if (answer.err instanceof EmptyResponseException) {
         return settle({ ...answer, err: new WorkerUnreachableError('No OCR worker is subscribed on NATS.') });
       }
       return settle(answer);

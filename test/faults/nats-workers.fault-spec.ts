@@ -176,7 +176,9 @@ describe('two OCR workers on NATS behind one gateway (real processes, real nats-
       expect(check).toMatchObject({ status: 'up', lanes: 1, workers: { inService: 1, configured: 2 } });
       const failures = outcomes.filter((outcome) => outcome.status !== 200);
       if (failures.length > 0) {
-        process.stdout.write(`${JSON.stringify(failures)}\n${gateway.output().slice(-3000)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(failures)}\n${gateway.output().slice(-3000)}\n--- live worker ---\n${workers[1].output().slice(-3000)}\n`,
+        );
       }
       for (const failure of failures) {
         expect([failure.status, failure.code]).toEqual([503, 'worker_unavailable']);
