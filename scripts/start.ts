@@ -3,6 +3,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { connect as natsConnect } from 'nats';
 import { firstValueFrom, timeout } from 'rxjs';
 import { isAbsolute, join, relative } from 'node:path';
+import { natsCensus } from '@app/contracts';
 import { createProcessLogger } from '@app/logging';
 import {
   firstAdminKeyBanner,
@@ -21,7 +22,6 @@ import { ensureBootstrapAdminKey } from '../src/cli/keys-context';
 import { nodeChild, Supervised, type StopStep, type SupervisedOptions } from '../src/cli/supervised';
 import { AppConfig, childEnvironment, ConfigError, loadConfig } from '../src/config';
 import { embeddedServer, runMigrations } from '../src/database';
-import { natsCensus } from '../src/ocr-worker-client/worker-nats.client';
 
 /**
  * `npm start`: one command for a whole installation. Holds the installation's lock (a second start

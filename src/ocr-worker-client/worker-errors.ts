@@ -1,6 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import {
   NatsPayloadTooLargeError,
+  NoWorkerSubscribedError,
   WORKER_ERROR_CODES,
   type WorkerErrorCode,
   type WorkerErrorPayload,
@@ -51,7 +52,7 @@ export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) {
     return false;
   }
-  if (error instanceof WorkerUnreachableError) {
+  if (error instanceof WorkerUnreachableError || error instanceof NoWorkerSubscribedError) {
     return true;
   }
   const code = (error as { code?: unknown }).code;

@@ -1,18 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { ClientNats, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 // Not re-exported by the package's index: the error ClientNats makes of the server's "no responders".
 import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
-import { createInbox, type NatsConnection } from 'nats';
-import { from, map, mergeMap, Observable } from 'rxjs';
-import {
-  decodeNatsMessage,
-  encodeNatsMessage,
-  NatsFrameDeserializer,
-  NatsFrameSerializer,
-  OcrPatterns,
-  type WorkerHealth,
-} from '@app/contracts';
+import type { NatsConnection } from 'nats';
+import { from, map, mergeMap, type Observable } from 'rxjs';
+import { natsCensus, NatsFrameDeserializer, NatsFrameSerializer, type WorkerHealth } from '@app/contracts';
 import { WorkerUnreachableError } from './worker-errors';
 import type { LinkHealth, WorkerChannel } from './worker-link';
 
@@ -83,8 +75,6 @@ export class NatsWorkerGroup {
     this.listeners.add(listener);
   }
 }
-
-type CensusAnswer = { response?: WorkerHealth; err?: unknown };
 
 /**
  * Nest's NATS client as a WorkerChannel (WORKER_TRANSPORT=nats). A call is published on
@@ -214,55 +204,6 @@ export class WorkerNatsClient extends ClientNats implements WorkerChannel {
     } catch {
       return undefined;
     }
-  }
-}
-
-/**
- * Asks every worker on `nc` for its health (`ocr.health` reaches all of them) and emits the
- * answers that arrived within `windowMs` of the first, then completes; no worker subscribed (the
- * server's "no responders") fails with WorkerUnreachableError at once, and no answer at all
- * waits for the caller's own timeout. Also what `npm start` polls to see a worker ready.
- */
-export function natsCensus(nc: NatsConnection, windowMs: number): Observable<WorkerHealth[]> {
-  return new Observable<WorkerHealth[]>((subscriber) => {
-    const answers: WorkerHealth[] = [];
-    let window: NodeJS.Timeout | undefined;
-    const inbox = createInbox();
-    const subscription = nc.subscribe(inbox, {
-      callback: (error, msg) => {
-        if (error || msg.data.length === 0) {
-          // An empty message is the server's "no responders" status: no worker at all.
-          subscriber.error(new WorkerUnreachableError('No OCR worker is subscribed on NATS.'));
-          return;
-        }
-        const answer = safeDecode(msg.data);
-        if (answer?.response && typeof answer.response === 'object') {
-          answers.push(answer.response);
-          window ??= setTimeout(() => {
-            subscriber.next(answers);
-            subscriber.complete();
-          }, windowMs);
-        }
-      },
-    });
-    try {
-      const packet = { pattern: OcrPatterns.health, data: {}, id: randomUUID() };
-      nc.publish(OcrPatterns.health, encodeNatsMessage(packet), { reply: inbox });
-    } catch (error) {
-      subscriber.error(error);
-    }
-    return () => {
-      clearTimeout(window);
-      subscription.unsubscribe();
-    };
-  });
-}
-
-function safeDecode(data: Uint8Array): CensusAnswer | undefined {
-  try {
-    return decodeNatsMessage(data) as CensusAnswer;
-  } catch {
-    return undefined;
   }
 }
 

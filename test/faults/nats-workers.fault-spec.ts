@@ -2,6 +2,8 @@ import { connect } from 'nats';
 import type { DataSource } from 'typeorm';
 import sharp from 'sharp';
 import { createTestDatabase } from '../support/database';
+import { runNode } from '../support/keys';
+import { built } from '../support/paths';
 import { NATS_SERVER_BINARY, spawnNatsWorker, startNatsServer } from '../support/nats';
 import { expectError, insertKey, openDatabase, postJson, renderPng, type TestKey } from '../support/ocr';
 import { startGateway, stopAll, type GatewayProcess, type ManagedProcess } from '../support/processes';
@@ -124,6 +126,15 @@ describe('two OCR workers on NATS behind one gateway (real processes, real nats-
     const answer = await postJson(gateway.url, key, { image });
     expect(answer.status).toBe(200);
     expect((answer.body as { text: string }).text).toContain('12.50');
+    // The container health check of a NATS worker: a worker of this host answers on NATS.
+    const probe = await runNode(built('ocr-worker', 'src', 'health-check.js'), [], {
+      WORKER_TRANSPORT: 'nats',
+      NATS_URL: nats?.url ?? '',
+    });
+    expect([probe.code, probe.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^worker health ok on NATS: cpu, 1 lane/),
+    ]);
   });
 
   maybe(
