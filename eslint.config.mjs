@@ -49,4 +49,22 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // Black-box specs: the built processes over HTTP, TCP and the CLI. Fixtures in the real
+    // formats come through test/support/ (app-code.ts); white-box specs go in test/integration/.
+    files: ['test/e2e/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/**', '**/ocr-worker/**', '**/libs/**'],
+              message: 'test/e2e/ is black-box: use test/support/ (or move the spec to test/integration/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { version } from '../package.json';
 import { NestLogger } from '@app/logging';
 import { AppModule } from './app.module';
+import { corsMiddleware } from './common/http/cors';
 import { GatewayHttpAdapter } from './common/http/http-server';
 import { createHttpLogger, createLogger } from './common/logging/logger';
 import { noStoreMiddleware } from './common/middleware/no-store.middleware';
@@ -33,7 +34,7 @@ export async function createApp(
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(NestLogger.over(logger));
-  app.enableShutdownHooks();
+  // Its stop on signals is main.ts's (stopOnSignals): the HTTP server drains before any hook runs.
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
 
@@ -50,24 +51,8 @@ export async function createApp(
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
-  if (config.http.corsOrigins.length > 0) {
-    app.enableCors({
-      origin: [...config.http.corsOrigins],
-      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Content-Type', 'X-API-Key', 'Authorization', 'X-Request-Id'],
-      exposedHeaders: [
-        'X-Request-Id',
-        'Retry-After',
-        'RateLimit',
-        'RateLimit-Policy',
-        'X-RateLimit-Limit',
-        'X-RateLimit-Remaining',
-        'X-RateLimit-Reset',
-        'Warning',
-      ],
-      maxAge: 600,
-    });
-  }
+  // Per key: a preflight is granted on the public API, the key decides on the request (see cors.ts).
+  app.use(corsMiddleware(config.http.corsOrigins));
   // Every path, unknown ones included: a client over it reaches neither the router nor bcrypt.
   const ipRateLimit = app.get(IpRateLimitMiddleware);
   app.use(ipRateLimit.use.bind(ipRateLimit));

@@ -1,5 +1,8 @@
+import cluster from 'node:cluster';
 import { createProcessLogger } from '@app/logging';
 import { createApp } from './app.setup';
+import { GatewayCluster } from './cluster/gateway-cluster';
+import { stopOnSignals } from './common/http/graceful-stop';
 import { ConfigError, loadConfig } from './config';
 
 /** For the lines written before the configured logger exists, and right before an exit. */
@@ -16,7 +19,14 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  if (config.http.processes > 1 && cluster.isPrimary) {
+    // Its lines are few and the last one comes right before process.exit: written at once.
+    const log = createProcessLogger({ service: 'gateway', level: config.log.level, sync: true });
+    new GatewayCluster(config, log.child({ pid: process.pid, role: 'primary' })).start();
+    return;
+  }
   const app = await createApp(config);
+  stopOnSignals(app, config.http.shutdownGraceMs);
   await app.listen(config.http.port, config.http.host);
 }
 

@@ -9,6 +9,12 @@ import { startTestDatabase } from './support/database';
  * Each spec file creates its own database from TEST_PG_ADMIN_URL (see support/database.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // Jest runs this once per project (e2e, integration) in one process: build and start once.
+  const done = globalThis as { __testSetupDone?: boolean };
+  if (done.__testSetupDone) {
+    return;
+  }
+  done.__testSetupDone = true;
   if (process.env.E2E_SKIP_BUILD !== '1') {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], {
       cwd: ROOT,

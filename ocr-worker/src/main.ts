@@ -8,7 +8,6 @@ import { NestLogger } from '@app/logging';
 import { AppModule } from './app.module';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config/worker-config';
 import { createWorkerLogger } from './logging/worker-logger';
-import { describeError } from './ocr/describe-error';
 import { workerInstance } from './ocr/worker-instance';
 import { WorkerNatsServer } from './transport/worker-nats.server';
 
@@ -66,12 +65,15 @@ function main(): void {
   } catch (error) {
     // Written before the exit: this logger does not buffer.
     Logger.overrideLogger(NestLogger.over(createWorkerLogger('error', { sync: true })));
-    const reason = error instanceof WorkerConfigError ? error.message : describeError(error);
-    logger.fatal({ reason }, 'invalid configuration');
+    if (error instanceof WorkerConfigError) {
+      logger.fatal({ reason: error.message }, 'invalid configuration');
+    } else {
+      logger.fatal({ err: error }, 'invalid configuration');
+    }
     process.exit(1);
   }
   bootstrap(config).catch((error: unknown) => {
-    logger.fatal({ reason: describeError(error) }, 'failed to start');
+    logger.fatal({ err: error }, 'failed to start');
     // Lane threads may already be running; they must not keep a failed worker alive.
     process.exit(1);
   });

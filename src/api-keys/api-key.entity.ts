@@ -12,13 +12,19 @@ import {
 import type { ApiKeyScope } from './api-key-scopes';
 
 /**
- * A row of `api_keys` (schema: migrations/1764288000000-initial-schema.ts). The index, check and
- * foreign key are declared with the names Postgres gave them, so that `migration:generate` on an
+ * A row of `api_keys` (schema: migrations/1764288000000-initial-schema.ts, restrictions:
+ * migrations/1796284800000-key-restrictions.ts). The index, checks and foreign key are declared with the names Postgres gave them, so that `migration:generate` on an
  * unchanged schema comes out empty.
  */
 @Entity({ name: 'api_keys' })
 @Index('api_keys_lineage_idx', ['lineageId'])
 @Check('api_keys_daily_limit_check', '((daily_limit IS NULL) OR (daily_limit >= 0))')
+@Check('api_keys_allowed_origins_check', '(cardinality(allowed_origins) <= 32)')
+@Check('api_keys_allowed_cidrs_check', '(cardinality(allowed_cidrs) <= 32)')
+@Check(
+  'api_keys_rate_limit_check',
+  '(((rate_limit IS NULL) AND (rate_window_seconds IS NULL)) OR ((rate_limit >= 1) AND (rate_window_seconds >= 1)))',
+)
 export class ApiKey {
   @PrimaryColumn({ type: 'varchar', length: 32 })
   id!: string;
@@ -45,6 +51,21 @@ export class ApiKey {
   /** Overrides the tier's daily quota when set. */
   @Column({ name: 'daily_limit', type: 'integer', nullable: true })
   dailyLimit!: number | null;
+
+  /** Normalised origins (see key-restrictions.ts) a browser may call with this key from; empty: any. */
+  @Column({ name: 'allowed_origins', type: 'text', array: true, default: () => "'{}'" })
+  allowedOrigins!: string[];
+
+  /** Normalised networks the client address must lie in; empty: any. */
+  @Column({ name: 'allowed_cidrs', type: 'text', array: true, default: () => "'{}'" })
+  allowedCidrs!: string[];
+
+  /** With rateWindowSeconds, overrides the tier's rate: this many requests per window. */
+  @Column({ name: 'rate_limit', type: 'integer', nullable: true })
+  rateLimit!: number | null;
+
+  @Column({ name: 'rate_window_seconds', type: 'integer', nullable: true })
+  rateWindowSeconds!: number | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -15,8 +15,13 @@ export type NewApiKey = Pick<
   | 'dailyLimit'
   | 'expiresAt'
   | 'rotatedFrom'
+  | KeyRestrictionColumn
 >;
-export type ApiKeyUpdate = Partial<Pick<ApiKey, 'name' | 'tier' | 'enabled' | 'expiresAt' | 'dailyLimit'>>;
+/** What a key's restrictions are stored in (see migrations/1796284800000-key-restrictions.ts). */
+export type KeyRestrictionColumn = 'allowedOrigins' | 'allowedCidrs' | 'rateLimit' | 'rateWindowSeconds';
+export type ApiKeyUpdate = Partial<
+  Pick<ApiKey, 'name' | 'tier' | 'enabled' | 'expiresAt' | 'dailyLimit' | KeyRestrictionColumn>
+>;
 
 /**
  * Why a change was not made; `done` carries the result and the backend pids of the gateways'

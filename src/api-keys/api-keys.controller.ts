@@ -55,7 +55,8 @@ export class ApiKeysController {
   @ReadsBody('admin')
   @ApiOperation({
     operationId: 'updateKey',
-    summary: 'Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request',
+    summary:
+      'Change name, tier, enabled, expiresAt, dailyLimit or the restrictions (allowedOrigins, allowedCidrs, rateLimit); takes effect on the next request',
   })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiErrorResponses('validation_failed', 'not_found', 'conflict')

@@ -24,6 +24,10 @@ function entity(fields: Partial<ApiKey>): ApiKey {
     revokedAt: null,
     rotatedFrom: null,
     graceEndsAt: null,
+    allowedOrigins: [],
+    allowedCidrs: [],
+    rateLimit: null,
+    rateWindowSeconds: null,
     ...fields,
   });
 }
@@ -113,6 +117,25 @@ describe(ApiKeysService.name, () => {
     expect(published).toEqual(['abcdefgh1234']);
   });
 
+  it('should store restrictions normalised, a rate without window per minute, and lift them with [] and null', async () => {
+    repo.update.mockResolvedValue({ outcome: 'done', value: entity({ id: 'abcdefgh1234' }), listeners: [] });
+    await service.update('abcdefgh1234', {
+      allowedOrigins: ['HTTPS://App.Example.com:443', 'https://app.example.com'],
+      allowedCidrs: ['10.1.2.3/8', '2001:DB8::/32'],
+      rateLimit: { requests: 30 },
+    });
+    await service.update('abcdefgh1234', { allowedOrigins: [], rateLimit: null });
+    expect(repo.update.mock.calls.map(([, changes]) => changes)).toEqual([
+      {
+        allowedOrigins: ['https://app.example.com'],
+        allowedCidrs: ['10.0.0.0/8', '2001:db8::/32'],
+        rateLimit: 30,
+        rateWindowSeconds: 60,
+      },
+      { allowedOrigins: [], rateLimit: null, rateWindowSeconds: null },
+    ]);
+  });
+
   it('should return from a change only once the listeners at its commit have confirmed it', async () => {
     let confirm!: () => void;
     confirmations.settle.mockReturnValue(new Promise<void>((resolve) => (confirm = resolve)));
@@ -147,6 +170,10 @@ describe(ApiKeysService.name, () => {
       tier: 'pro',
       scopes: ['ocr', 'admin'],
       dailyLimit: 9,
+      allowedOrigins: ['https://app.example.com'],
+      allowedCidrs: ['10.0.0.0/8'],
+      rateLimit: 5,
+      rateWindowSeconds: 10,
     });
     repo.rotate.mockImplementation((_id, successor) =>
       Promise.resolve({ outcome: 'done', value: entity(successor(old)), listeners: [] }),
@@ -160,6 +187,9 @@ describe(ApiKeysService.name, () => {
       scopes: ['ocr', 'admin'],
       dailyLimit: 9,
       rotatedFrom: 'old000000001',
+      allowedOrigins: ['https://app.example.com'],
+      allowedCidrs: ['10.0.0.0/8'],
+      rateLimit: { requests: 5, windowSeconds: 10 },
     });
     expect(rotated.id).not.toBe('old000000001');
     expect(rotated.key.startsWith(`ocr_${rotated.id}_`)).toBe(true);

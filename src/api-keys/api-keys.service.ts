@@ -8,11 +8,18 @@ import { ApiKeyChanges } from './api-key-changes';
 import { ApiKey } from './api-key.entity';
 import { keyNotFound, refusal, toFutureDate, unknownTier } from './api-key.errors';
 import { ApiKeyHasher } from './api-key.hasher';
-import { ApiKeyRepository, ApiKeyUpdate, KeyMutation, NewApiKey } from './api-key.repository';
+import {
+  ApiKeyRepository,
+  ApiKeyUpdate,
+  KeyMutation,
+  KeyRestrictionColumn,
+  NewApiKey,
+} from './api-key.repository';
 import { ApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './dto/api-key.dto';
 import { ApiKeyUsageDto } from './dto/api-key-usage.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { UpdateApiKeyDto } from './dto/update-api-key.dto';
+import { NO_RESTRICTIONS, restrictionColumns } from './key-restriction-columns';
 
 const BOOTSTRAP_KEY = {
   name: 'bootstrap admin',
@@ -48,6 +55,8 @@ export class ApiKeysService {
       dailyLimit: input.dailyLimit ?? null,
       expiresAt,
       rotatedFrom: null,
+      ...NO_RESTRICTIONS,
+      ...restrictionColumns(input),
     });
     return { ...toApiKeyDto(created), key: plaintext };
   }
@@ -78,6 +87,7 @@ export class ApiKeysService {
     if (input.dailyLimit !== undefined) {
       changes.dailyLimit = input.dailyLimit;
     }
+    Object.assign(changes, restrictionColumns(input));
     return toApiKeyDto(await this.change(id, (token) => this.keys.update(id, changes, token)));
   }
 
@@ -128,6 +138,7 @@ export class ApiKeysService {
       dailyLimit: null,
       expiresAt: null,
       rotatedFrom: null,
+      ...NO_RESTRICTIONS,
     });
     return created === null ? null : plaintext;
   }
@@ -169,7 +180,22 @@ export class ApiKeysService {
 
 function pickSettings(
   key: ApiKey,
-): Pick<NewApiKey, 'name' | 'tier' | 'scopes' | 'enabled' | 'dailyLimit' | 'expiresAt'> {
+): Pick<
+  NewApiKey,
+  'name' | 'tier' | 'scopes' | 'enabled' | 'dailyLimit' | 'expiresAt' | KeyRestrictionColumn
+> {
   const { name, tier, scopes, enabled, dailyLimit, expiresAt } = key;
-  return { name, tier, scopes, enabled, dailyLimit, expiresAt };
+  const { allowedOrigins, allowedCidrs, rateLimit, rateWindowSeconds } = key;
+  return {
+    name,
+    tier,
+    scopes,
+    enabled,
+    dailyLimit,
+    expiresAt,
+    allowedOrigins,
+    allowedCidrs,
+    rateLimit,
+    rateWindowSeconds,
+  };
 }

@@ -7,7 +7,9 @@ export const SCOPES_METADATA = 'auth:scopes';
 
 /**
  * The route needs a valid API key holding every scope listed (none listed: any valid key).
- * A missing or invalid key answers 401 invalid_api_key, a missing scope 403 forbidden.
+ * A missing or invalid key answers 401 invalid_api_key, a missing scope 403 forbidden, a key used
+ * from an origin or an address its restrictions do not allow 403 origin_not_allowed or
+ * address_not_allowed.
  */
 export function Scopes(...scopes: ApiKeyScope[]): ClassDecorator & MethodDecorator {
   return applyDecorators(
@@ -18,6 +20,8 @@ export function Scopes(...scopes: ApiKeyScope[]): ClassDecorator & MethodDecorat
       'invalid_api_key',
       'database_unavailable',
       ...(scopes.length > 0 ? (['forbidden'] as const) : []),
+      'origin_not_allowed',
+      'address_not_allowed',
     ),
   );
 }

@@ -12,11 +12,24 @@ import { ApiKeyVerifier } from './api-key.verifier';
 import type { AuthenticatedKey } from './authenticated-key';
 import { Scopes } from '../api-keys/scopes.decorator';
 import { TokenSigner } from '../tokens/token-signer';
+import { parseCidrs } from '../api-keys/key-restrictions';
 
 interface FakeRequest {
   path?: string;
   headers?: Record<string, string>;
+  ip?: string;
   apiKey?: AuthenticatedKey;
+}
+
+/** The headers an answer was given, as Express keeps them. */
+class FakeResponse {
+  readonly headers = new Map<string, string>();
+  setHeader(name: string, value: string): void {
+    this.headers.set(name.toLowerCase(), value);
+  }
+  removeHeader(name: string): void {
+    this.headers.delete(name.toLowerCase());
+  }
 }
 
 class Routes {
@@ -41,16 +54,30 @@ const adminKey: AuthenticatedKey = {
   dailyLimit: 1,
 };
 const ocrKey: AuthenticatedKey = { ...adminKey, id: 'ocr000000001', scopes: ['ocr'] };
+const restricted: AuthenticatedKey = {
+  ...adminKey,
+  id: 'rest00000001',
+  scopes: ['ocr'],
+  restrictions: {
+    origins: ['https://app.example.com'],
+    cidrs: parseCidrs(['203.0.113.0/24']),
+    rate: null,
+  },
+};
 const minterKey: AuthenticatedKey = { ...adminKey, id: 'mint00000001', scopes: ['ocr', 'admin', 'tokens'] };
 const signer = new TokenSigner([Buffer.alloc(32, 7).toString('base64url')]);
 const inAMinute = (): number => Math.floor(Date.now() / 1000) + 60;
 
-function context(handler: keyof Routes, request: FakeRequest): ExecutionContext {
+function context(
+  handler: keyof Routes,
+  request: FakeRequest,
+  response = new FakeResponse(),
+): ExecutionContext {
   return {
     getType: () => 'http',
     getHandler: () => Routes.prototype[handler],
     getClass: () => Routes,
-    switchToHttp: () => ({ getRequest: () => request }),
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
   } as unknown as ExecutionContext;
 }
 
@@ -67,11 +94,15 @@ describe(ApiKeyGuard.name, () => {
     guard = new ApiKeyGuard(new Reflector(), { verify, verifyKeyId } as unknown as ApiKeyVerifier, signer);
   });
 
-  async function outcome(handler: keyof Routes, request: FakeRequest): Promise<true | ApiError> {
+  async function outcome(
+    handler: keyof Routes,
+    request: FakeRequest,
+    response = new FakeResponse(),
+  ): Promise<true | ApiError> {
     try {
       request.path ??= '/x';
       request.headers ??= {};
-      return (await guard.canActivate(context(handler, request))) as true;
+      return (await guard.canActivate(context(handler, request, response))) as true;
     } catch (error) {
       return error as ApiError;
     }
@@ -176,8 +207,19 @@ describe(ApiKeyGuard.name, () => {
       for (const headers of [bearer(token), bearer(token, { origin: 'https://evil.example.com' })]) {
         const result = (await outcome('ocr', { headers })) as ApiError;
         expect(result.getStatus()).toBe(403);
-        expect(result.code).toBe('forbidden');
+        expect(result.code).toBe('origin_not_allowed');
       }
+    });
+
+    it("should hold a token to its key's allowed origins but not to its key's networks", async () => {
+      verifyKeyId.mockResolvedValue(restricted);
+      const token = signer.sign({ keyId: restricted.id, expiresAt: inAMinute() });
+      const elsewhere = { headers: bearer(token, { origin: 'https://app.example.com' }), ip: '198.51.100.1' };
+      await expect(outcome('ocr', elsewhere)).resolves.toBe(true);
+      const evil = (await outcome('ocr', {
+        headers: bearer(token, { origin: 'https://evil.example' }),
+      })) as ApiError;
+      expect(evil.code).toBe('origin_not_allowed');
     });
 
     it('should refuse every token when no signing secret is configured', async () => {
@@ -188,6 +230,48 @@ describe(ApiKeyGuard.name, () => {
       );
       const token = signer.sign({ keyId: minterKey.id, expiresAt: inAMinute() });
       expect(((await outcome('ocr', { headers: bearer(token) })) as ApiError).getStatus()).toBe(401);
+    });
+  });
+
+  describe('restrictions', () => {
+    const response = (): FakeResponse => new FakeResponse();
+
+    it('should let an allowed origin read the answer, from an allowed network', async () => {
+      verify.mockResolvedValue(restricted);
+      const answer = response();
+      const request = { headers: { 'x-api-key': 'k', origin: 'https://app.example.com' }, ip: '203.0.113.9' };
+      await expect(outcome('ocr', request, answer)).resolves.toBe(true);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(answer.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+    });
+
+    it('should refuse another origin with 403 origin_not_allowed and withdraw any CORS grant', async () => {
+      verify.mockResolvedValue(restricted);
+      const answer = response();
+      answer.setHeader('Access-Control-Allow-Origin', 'https://listed.example');
+      const request = { headers: { 'x-api-key': 'k', origin: 'https://listed.example' }, ip: '203.0.113.9' };
+      const result = (await outcome('ocr', request, answer)) as ApiError;
+      expect([result.getStatus(), result.code]).toEqual([403, 'origin_not_allowed']);
+      expect(result.message).toContain('https://listed.example');
+      expect(answer.headers.has('access-control-allow-origin')).toBe(false);
+    });
+
+    it('should not check the origin of a request without one, but its address', async () => {
+      verify.mockResolvedValue(restricted);
+      await expect(
+        outcome('ocr', { headers: { 'x-api-key': 'k' }, ip: '::ffff:203.0.113.200' }),
+      ).resolves.toBe(true);
+      for (const ip of ['198.51.100.1', '2001:db8::1', undefined]) {
+        const result = (await outcome('ocr', { headers: { 'x-api-key': 'k' }, ip })) as ApiError;
+        expect([result.getStatus(), result.code]).toEqual([403, 'address_not_allowed']);
+      }
+    });
+
+    it('should answer 401, not 403, for an invalid key from a refused origin', async () => {
+      const result = (await outcome('ocr', {
+        headers: { 'x-api-key': 'nope', origin: 'https://evil.example' },
+      })) as ApiError;
+      expect(result.getStatus()).toBe(401);
     });
   });
 

@@ -9,6 +9,8 @@ import type { AuthenticatedRequest } from './authenticated-request';
 import { SCOPES_METADATA } from '../api-keys/scopes.decorator';
 import { TOKEN_PREFIX, TokenSigner } from '../tokens/token-signer';
 import type { AuthenticatedKey } from './authenticated-key';
+import { allowCorsOrigin, requestOrigin, withdrawCors } from '../common/http/cors';
+import { keyAllowsOrigin, restrictionRefusal } from './key-restriction-checks';
 
 /** One message for every failure, so that a client learns nothing about why a key was refused. */
 export const INVALID_API_KEY_MESSAGE = API_ERROR_CATALOGUE.invalid_api_key.message;
@@ -47,17 +49,18 @@ export class ApiKeyGuard implements CanActivate {
       return true;
     }
     const bearer = bearerOf(request);
-    const key =
-      bearer?.startsWith(TOKEN_PREFIX) === true && !hasApiKeyHeader(request)
-        ? await this.tokenKey(bearer, request)
-        : await this.verifier.verify(presentedKey(request));
+    const viaToken = bearer?.startsWith(TOKEN_PREFIX) === true && !hasApiKeyHeader(request);
+    const token = viaToken ? await this.tokenKey(bearer) : undefined;
+    const key = viaToken ? (token?.key ?? null) : await this.verifier.verify(presentedKey(request));
     if (key === null) {
       throw new ApiError(401, 'invalid_api_key', INVALID_API_KEY_MESSAGE, { 'WWW-Authenticate': 'Bearer' });
     }
+    const response = context.switchToHttp().getResponse<Response>();
+    enforceRestrictions(key, request, response, viaToken ? { boundOrigin: token?.boundOrigin } : undefined);
     request.apiKey = key;
     const warning = expiryWarning(key);
     if (warning !== undefined) {
-      context.switchToHttp().getResponse<Response>().setHeader('Warning', warning);
+      response.setHeader('Warning', warning);
     }
     return true;
   }
@@ -65,22 +68,53 @@ export class ApiKeyGuard implements CanActivate {
   /**
    * A short-lived token (`Authorization: Bearer ocrt_…`, never X-API-Key) acts as the key that
    * minted it, re-verified on every use so that it dies with it, but holds at most its `ocr` scope:
-   * it can neither mint tokens nor manage keys. A token bound to an origin needs that `Origin`.
+   * it can neither mint tokens nor manage keys. A token bound to an origin needs that `Origin`,
+   * and the key's own allowed origins apply to it as well (enforceRestrictions).
    */
-  private async tokenKey(token: string, request: AuthenticatedRequest): Promise<AuthenticatedKey | null> {
+  private async tokenKey(token: string): Promise<{ key: AuthenticatedKey; boundOrigin?: string } | null> {
     const claims = this.tokens.verify(token);
     if (claims === null) {
       return null;
     }
-    if (claims.origin !== undefined && request.headers.origin !== claims.origin) {
-      throw new ApiError(
-        403,
-        'forbidden',
-        'This token is bound to another origin than the Origin of this request.',
-      );
-    }
     const parent = await this.verifier.verifyKeyId(claims.keyId);
-    return parent === null ? null : { ...parent, scopes: parent.scopes.filter((scope) => scope === 'ocr') };
+    if (parent === null) {
+      return null;
+    }
+    return {
+      key: { ...parent, scopes: parent.scopes.filter((scope) => scope === 'ocr') },
+      boundOrigin: claims.origin,
+    };
+  }
+}
+
+/**
+ * The key's restrictions (origins, networks), and the CORS answer they imply: a page at an origin
+ * the key names may read the answer; one the key does not allow gets its 403 without any CORS
+ * header, a grant by CORS_ORIGINS withdrawn too (see common/http/cors.ts).
+ */
+function enforceRestrictions(
+  key: AuthenticatedKey,
+  request: AuthenticatedRequest,
+  response: Response,
+  token: { boundOrigin?: string } | undefined,
+): void {
+  const origin = requestOrigin(request);
+  const refusal =
+    token?.boundOrigin !== undefined && origin !== token.boundOrigin
+      ? new ApiError(
+          403,
+          'origin_not_allowed',
+          'This token is bound to another origin than the Origin of this request.',
+        )
+      : restrictionRefusal(key, { origin, address: request.ip, viaToken: token !== undefined });
+  if (refusal !== undefined) {
+    if (origin !== undefined) {
+      withdrawCors(response);
+    }
+    throw refusal;
+  }
+  if (origin !== undefined && keyAllowsOrigin(key, origin)) {
+    allowCorsOrigin(response, origin);
   }
 }
 

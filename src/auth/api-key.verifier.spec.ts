@@ -27,6 +27,10 @@ async function row(plaintext: string, id: string, overrides: Partial<ApiKey> = {
     revokedAt: null,
     rotatedFrom: null,
     graceEndsAt: null,
+    allowedOrigins: [],
+    allowedCidrs: [],
+    rateLimit: null,
+    rateWindowSeconds: null,
     ...overrides,
   });
 }
@@ -80,6 +84,26 @@ describe(ApiKeyVerifier.name, () => {
   it("should give the key's own daily limit over the tier's", async () => {
     const key = await stored({ dailyLimit: 7 });
     expect((await verifier.verify(key))?.dailyLimit).toBe(7);
+  });
+
+  it("should give the key's restrictions, its networks parsed once, and its own rate", async () => {
+    const key = await stored({
+      allowedOrigins: ['https://app.example.com'],
+      allowedCidrs: ['203.0.113.0/24'],
+      rateLimit: 30,
+      rateWindowSeconds: 60,
+    });
+    const restrictions = (await verifier.verify(key))?.restrictions;
+    expect(restrictions?.origins).toEqual(['https://app.example.com']);
+    expect(restrictions?.cidrs.map(([network, prefix]) => `${network.toString()}/${prefix}`)).toEqual([
+      '203.0.113.0/24',
+    ]);
+    expect(restrictions?.rate).toEqual({ requests: 30, windowSeconds: 60 });
+    expect((await verifier.verify(await stored()))?.restrictions).toEqual({
+      origins: [],
+      cidrs: [],
+      rate: null,
+    });
   });
 
   it('should refuse a missing key without touching the database', async () => {

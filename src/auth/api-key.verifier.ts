@@ -3,6 +3,7 @@ import { parseKeyId } from '../api-keys/api-key-format';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { ApiKeyHasher } from '../api-keys/api-key.hasher';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { parseCidrs } from '../api-keys/key-restrictions';
 import { AppConfig } from '../config';
 import { ApiMetrics, type AuthFailureReason } from '../metrics/api-metrics';
 import type { AuthenticatedKey } from './authenticated-key';
@@ -146,6 +147,14 @@ export class ApiKeyVerifier implements OnModuleInit {
         scopes: [...row.scopes],
         dailyLimit: row.dailyLimit ?? tier.daily,
         endsAt,
+        restrictions: {
+          origins: [...row.allowedOrigins],
+          cidrs: parseCidrs(row.allowedCidrs),
+          rate:
+            row.rateLimit === null || row.rateWindowSeconds === null
+              ? null
+              : { requests: row.rateLimit, windowSeconds: row.rateWindowSeconds },
+        },
       },
       endsAt,
     };

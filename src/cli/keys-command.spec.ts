@@ -13,6 +13,9 @@ const key: ApiKeyDto = {
   expiresAt: null,
   lastUsedAt: null,
   dailyLimit: null,
+  allowedOrigins: [],
+  allowedCidrs: [],
+  rateLimit: null,
 };
 
 describe('keys command', () => {
@@ -64,6 +67,16 @@ describe('keys command', () => {
     [['usage', 'abcdefgh1234', '--days', '367']],
     [['usage', 'abcdefgh1234', '--days', 'many']],
     [['list', '--all']],
+    [['create', '--name', 'x', '--tier', 'pro', '--allowed-origins', 'https://a.example/path']],
+    [['create', '--name', 'x', '--tier', 'pro', '--allowed-cidrs', '10.0.0.0/33']],
+    [['create', '--name', 'x', '--tier', 'pro', '--rate-limit', '0']],
+    [['create', '--name', 'x', '--tier', 'pro', '--rate-limit', '10/0']],
+    [['create', '--name', 'x', '--tier', 'pro', '--rate-limit', '10/60/2']],
+    [['create', '--name', 'x', '--tier', 'pro', '--rate-limit', 'none']],
+    [['restrict', 'abcdefgh1234']],
+    [['restrict', '--rate-limit', '5']],
+    [['restrict', 'abcdefgh1234', '--allowed-cidrs', 'somewhere']],
+    [['restrict', 'abcdefgh1234', '--name', 'x']],
     [['frobnicate']],
   ])('should refuse %j as a usage error', async (argv) => {
     await expect(parseCommand(argv)).rejects.toBeInstanceOf(UsageError);
@@ -75,6 +88,71 @@ describe('keys command', () => {
     const command = await parseCommand(['create', '--name', 'x', '--tier', 'pro']);
     await runCommand(command, keys as unknown as ApiKeysService, { out: (text) => out.push(text) });
     expect(out.join('')).toBe('ocr_abcdefgh1234_s\n');
+  });
+
+  it('should parse the restrictions of create, and of restrict with none to lift one', async () => {
+    const created = await parseCommand([
+      'create',
+      '--name',
+      'web',
+      '--tier',
+      'pro',
+      '--allowed-origins',
+      'https://app.example.com, http://localhost:3000',
+      '--allowed-cidrs',
+      '203.0.113.0/24,2001:db8::/32',
+      '--rate-limit',
+      '120/30',
+    ]);
+    expect(created).toEqual({
+      name: 'create',
+      input: expect.objectContaining({
+        allowedOrigins: ['https://app.example.com', 'http://localhost:3000'],
+        allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+        rateLimit: expect.objectContaining({ requests: 120, windowSeconds: 30 }),
+      }),
+    });
+    const restricted = await parseCommand([
+      'restrict',
+      'abcdefgh1234',
+      '--allowed-origins',
+      'none',
+      '--rate-limit',
+      '60',
+      '--daily-limit',
+      'none',
+    ]);
+    expect(restricted).toEqual({
+      name: 'restrict',
+      id: 'abcdefgh1234',
+      input: expect.objectContaining({
+        allowedOrigins: [],
+        rateLimit: expect.objectContaining({ requests: 60 }),
+        dailyLimit: null,
+      }),
+    });
+    expect((restricted as { input: { allowedCidrs?: string[] } }).input.allowedCidrs).toBeUndefined();
+  });
+
+  it('should pass restrict to the same update as PATCH and report the restrictions', async () => {
+    const out: string[] = [];
+    const updated = { ...key, allowedCidrs: ['10.0.0.0/8'], rateLimit: { requests: 60, windowSeconds: 60 } };
+    const keys = { update: jest.fn().mockResolvedValue(updated) };
+    await runCommand(
+      await parseCommand(['restrict', 'abcdefgh1234', '--allowed-cidrs', '10.1.2.3/8', '--rate-limit', '60']),
+      keys as unknown as ApiKeysService,
+      { out: (text) => out.push(text) },
+    );
+    expect(keys.update).toHaveBeenCalledWith(
+      'abcdefgh1234',
+      expect.objectContaining({
+        allowedCidrs: ['10.1.2.3/8'],
+        rateLimit: expect.objectContaining({ requests: 60 }),
+      }),
+    );
+    expect(out.join('')).toBe(
+      'Restricted key abcdefgh1234: origins any, networks 10.0.0.0/8, rate 60/60s, daily limit tier.\n',
+    );
   });
 
   it('should revoke the id given', async () => {

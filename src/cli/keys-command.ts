@@ -6,14 +6,21 @@ import { ApiKeyDto } from '../api-keys/dto/api-key.dto';
 import type { ApiKeyUsageDto } from '../api-keys/dto/api-key-usage.dto';
 import { CreateApiKeyDto } from '../api-keys/dto/create-api-key.dto';
 import { RotateApiKeyDto } from '../api-keys/dto/rotate-api-key.dto';
+import { UpdateApiKeyDto } from '../api-keys/dto/update-api-key.dto';
 import { UsageQueryDto } from '../api-keys/dto/usage-query.dto';
 import { listValidationProblems } from '../common/pipes/validation.pipe';
 
 export const USAGE = `Usage: npm run --silent keys -- <command>
 
   create --name NAME --tier TIER [--scopes ocr,admin,tokens] [--daily-limit N] [--expires-at ISO-8601]
+         [--allowed-origins https://a.example,...] [--allowed-cidrs 203.0.113.0/24,2001:db8::/32,...]
+         [--rate-limit N[/SECONDS]]
          prints only the new key on stdout: store it, it is not shown again
-  list   the keys that are not revoked, with their status (never a secret)
+  restrict ID [--allowed-origins LIST|none] [--allowed-cidrs LIST|none] [--rate-limit N[/SECONDS]|none]
+         [--daily-limit N|none]
+         changes only the restrictions given, on every running gateway from the next request on;
+         none lifts one; a rate is N requests per SECONDS (default 60: per minute)
+  list   the keys that are not revoked, with their status and restrictions (never a secret)
   rotate ID [--grace-seconds N]
          prints only the successor key on stdout; ID keeps working N seconds more (default 0)
   disable ID, enable ID
@@ -36,6 +43,7 @@ export interface Output {
 /** What the command will do, checked before any database work. */
 export type KeysCommand =
   | { name: 'create'; input: CreateApiKeyDto }
+  | { name: 'restrict'; id: string; input: UpdateApiKeyDto }
   | { name: 'list' }
   | { name: 'revoke'; id: string }
   | { name: 'rotate'; id: string; graceSeconds?: number }
@@ -54,6 +62,8 @@ export async function parseCommand(argv: string[]): Promise<KeysCommand> {
       return { name: 'help' };
     case 'create':
       return { name: 'create', input: await parseCreate(rest) };
+    case 'restrict':
+      return { name: 'restrict', ...(await parseRestrict(rest)) };
     case 'list':
       positionals(rest, 0);
       return { name: 'list' };
@@ -81,6 +91,11 @@ export async function runCommand(command: KeysCommand, keys: ApiKeysService, out
       return;
     case 'create':
       output.out(`${(await keys.create(command.input)).key}\n`);
+      return;
+    case 'restrict':
+      output.out(
+        `Restricted key ${command.id}: ${restrictionsOf(await keys.update(command.id, command.input))}.\n`,
+      );
       return;
     case 'list':
       output.out(formatTable(await keys.list()));
@@ -128,26 +143,86 @@ async function idWithNumber<T extends object>(
   return { id, value: value as number };
 }
 
+const RESTRICTION_OPTIONS = {
+  'allowed-origins': { type: 'string' },
+  'allowed-cidrs': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'daily-limit': { type: 'string' },
+} as const;
+
 async function parseCreate(args: string[]): Promise<CreateApiKeyDto> {
   const { values } = parseOptions(args, {
     name: { type: 'string' },
     tier: { type: 'string' },
     scopes: { type: 'string' },
-    'daily-limit': { type: 'string' },
     'expires-at': { type: 'string' },
+    ...RESTRICTION_OPTIONS,
   });
   if (values.name === undefined || values.tier === undefined) {
     throw new UsageError('create needs --name and --tier.');
   }
-  const dailyLimit = values['daily-limit'];
-  const input = plainToInstance(CreateApiKeyDto, {
+  return validated(CreateApiKeyDto, {
     name: values.name,
     tier: values.tier,
     scopes: values.scopes?.split(',').map((scope) => scope.trim()),
-    // A non-number stays a string, so that the validator names the problem.
-    dailyLimit: dailyLimit !== undefined && /^\d+$/.test(dailyLimit) ? Number(dailyLimit) : dailyLimit,
     expiresAt: values['expires-at'],
+    ...restrictionFields(values, false),
   });
+}
+
+async function parseRestrict(args: string[]): Promise<{ id: string; input: UpdateApiKeyDto }> {
+  const { values, rest } = parseOptionsAndPositionals(args, { ...RESTRICTION_OPTIONS });
+  const [id] = positionals(rest, 1);
+  const fields = restrictionFields(values, true);
+  if (Object.keys(fields).length === 0) {
+    throw new UsageError(
+      'restrict needs at least one of --allowed-origins, --allowed-cidrs, --rate-limit, --daily-limit.',
+    );
+  }
+  return { id, input: await validated(UpdateApiKeyDto, fields) };
+}
+
+/**
+ * The restriction options as the admin API's fields: lists split on commas, `N[/SECONDS]` as a
+ * rate, and, for a change, `none` to lift one. What is not a number stays a string, so that the
+ * validator names the problem.
+ */
+function restrictionFields(
+  values: Record<string, string | undefined>,
+  change: boolean,
+): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const lifted = (raw: string): boolean => change && raw === 'none';
+  const list = (raw: string): string[] => (lifted(raw) ? [] : raw.split(',').map((item) => item.trim()));
+  const number = (raw: string): number | string => (/^\d+$/.test(raw) ? Number(raw) : raw);
+  if (values['allowed-origins'] !== undefined) {
+    fields.allowedOrigins = list(values['allowed-origins']);
+  }
+  if (values['allowed-cidrs'] !== undefined) {
+    fields.allowedCidrs = list(values['allowed-cidrs']);
+  }
+  const rate = values['rate-limit'];
+  if (rate !== undefined) {
+    const [requests, windowSeconds, ...extra] = rate.split('/');
+    fields.rateLimit = lifted(rate)
+      ? null
+      : extra.length > 0
+        ? rate
+        : {
+            requests: number(requests),
+            ...(windowSeconds !== undefined && { windowSeconds: number(windowSeconds) }),
+          };
+  }
+  const daily = values['daily-limit'];
+  if (daily !== undefined) {
+    fields.dailyLimit = lifted(daily) ? null : number(daily);
+  }
+  return fields;
+}
+
+/** Checked by the admin API's own DTO, so that the CLI and the REST API accept the same values. */
+async function validated<T extends object>(dto: new () => T, plain: Record<string, unknown>): Promise<T> {
+  const input = plainToInstance(dto, plain);
   const problems = listValidationProblems(
     await validate(input, { whitelist: true, forbidNonWhitelisted: true }),
   );
@@ -197,12 +272,36 @@ const COLUMNS: Array<[string, (key: ApiKeyDto) => string]> = [
   ['SCOPES', (k) => k.scopes.join(',')],
   ['ENABLED', (k) => (k.enabled ? 'yes' : 'no')],
   ['STATUS', (k) => k.status],
-  ['DAILY LIMIT', (k) => (k.dailyLimit === null ? 'tier' : String(k.dailyLimit))],
+  ['DAILY LIMIT', dailyCell],
+  ['RATE', rateCell],
+  ['ORIGINS', originsCell],
+  ['NETWORKS', networksCell],
   ['EXPIRES', (k) => k.expiresAt ?? '-'],
   ['LAST USED', (k) => k.lastUsedAt ?? '-'],
   ['CREATED', (k) => k.createdAt],
   ['NOTE', note],
 ];
+
+function dailyCell(key: ApiKeyDto): string {
+  return key.dailyLimit === null ? 'tier' : String(key.dailyLimit);
+}
+
+function rateCell(key: ApiKeyDto): string {
+  return key.rateLimit === null ? 'tier' : `${key.rateLimit.requests}/${key.rateLimit.windowSeconds}s`;
+}
+
+function originsCell(key: ApiKeyDto): string {
+  return key.allowedOrigins.length === 0 ? 'any' : key.allowedOrigins.join(',');
+}
+
+function networksCell(key: ApiKeyDto): string {
+  return key.allowedCidrs.length === 0 ? 'any' : key.allowedCidrs.join(',');
+}
+
+/** One line of what a key is restricted to, as `restrict` reports it. */
+function restrictionsOf(key: ApiKeyDto): string {
+  return `origins ${originsCell(key)}, networks ${networksCell(key)}, rate ${rateCell(key)}, daily limit ${dailyCell(key)}`;
+}
 
 function note(key: ApiKeyDto): string {
   const parts = [];

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 
@@ -43,7 +44,10 @@ function watch(): void {
   lifeline.resume();
 }
 
-// Worker threads inherit the preload; the pipe is the process's, watched once.
-if (isMainThread) {
+// Worker threads inherit the preload; the pipe is the process's, watched once. The processes of a
+// gateway cluster (GATEWAY_PROCESSES) inherit it too, but their fd 3 is the cluster's IPC channel,
+// Node's own (opening it again fails, with a misleading "no supervisor pipe" line): their primary
+// watches the pipe, and they end with it.
+if (isMainThread && cluster.isPrimary) {
   watch();
 }

@@ -19,6 +19,8 @@ describe(AppConfig.name, () => {
     expect(config.http).toEqual({
       host: '127.0.0.1',
       port: 8000,
+      processes: 1,
+      shutdownGraceMs: 10_000,
       maxBodyBytes: 16 * 1024 * 1024,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
@@ -137,6 +139,13 @@ describe(AppConfig.name, () => {
       expect.stringMatching(/^USAGE_LEASE_GRACE_MS /),
       expect.stringMatching(/^USAGE_LEASE_SWEEP_MS /),
     ]);
+  });
+
+  it('should read GATEWAY_PROCESSES and refuse a count outside 1..64', () => {
+    expect(loadConfig({ GATEWAY_PROCESSES: '4' }).http.processes).toBe(4);
+    for (const bad of ['0', '65', '1.5', 'two']) {
+      expect(problemsOf({ GATEWAY_PROCESSES: bad })).toEqual([expect.stringMatching(/^GATEWAY_PROCESSES /)]);
+    }
   });
 
   it('should refuse a health timeout above two seconds', () => {

@@ -16,6 +16,10 @@ export class AppConfig {
   readonly http!: {
     readonly host: string;
     readonly port: number;
+    /** GATEWAY_PROCESSES: processes serving `port` together (src/cluster/); 1: this process alone. */
+    readonly processes: number;
+    /** GATEWAY_SHUTDOWN_GRACE_MS: on SIGTERM, the time requests in progress get to finish. */
+    readonly shutdownGraceMs: number;
     readonly maxBodyBytes: number;
     /** Node's http server: time to receive the headers, the whole request, idle keep-alive. */
     readonly headersTimeoutMs: number;
@@ -152,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     http: {
       host: vars.HOST,
       port: vars.PORT,
+      processes: vars.GATEWAY_PROCESSES,
+      shutdownGraceMs: vars.GATEWAY_SHUTDOWN_GRACE_MS,
       maxBodyBytes: vars.MAX_BODY_BYTES,
       headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT_MS,

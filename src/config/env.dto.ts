@@ -30,6 +30,26 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT = 8000;
 
+  /**
+   * Gateway processes serving PORT together (Node's cluster module: a primary that forks them and
+   * restarts one that dies). Above 1, REDIS_URL makes the rate limits exact across them.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  GATEWAY_PROCESSES = 1;
+
+  /**
+   * On SIGTERM: how long the requests in progress may take to finish before they are cut off;
+   * below the supervisor's 15 s and systemd's TimeoutStopSec (20 s).
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  GATEWAY_SHUTDOWN_GRACE_MS = 10_000;
+
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;

@@ -27,6 +27,33 @@ export function tierLimits(tiers: Tiers, tier: string): Readonly<TierLimits> {
   );
 }
 
+/** A key's rate: a bucket of `burst` requests refilled at `rps`, so empty to full in `windowMs`. */
+export interface KeyRate {
+  rps: number;
+  burst: number;
+  windowMs: number;
+}
+
+/**
+ * The rate a key gets: its own when it has one (`requests` per `windowSeconds`: that many at once,
+ * refilled evenly over the window), else its tier's (see tierLimits).
+ */
+export function keyRate(
+  tiers: Tiers,
+  tier: string,
+  own?: { requests: number; windowSeconds: number } | null,
+): KeyRate {
+  if (own !== undefined && own !== null) {
+    return {
+      rps: Number((own.requests / own.windowSeconds).toFixed(4)),
+      burst: own.requests,
+      windowMs: own.windowSeconds * 1000,
+    };
+  }
+  const { rps, burst } = tierLimits(tiers, tier);
+  return { rps, burst, windowMs: (burst / rps) * 1000 };
+}
+
 /** Tier names are stored in `api_keys.tier` (varchar 64) and appear in URLs and logs. */
 const TIER_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 

@@ -1,10 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
 import {
+  isWorkerErrorPayload,
   NatsPayloadTooLargeError,
   NoWorkerSubscribedError,
-  WORKER_ERROR_CODES,
   type WorkerErrorCode,
-  type WorkerErrorPayload,
 } from '@app/contracts';
 import { ApiError } from '../common/errors/api-error';
 import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
@@ -58,19 +57,6 @@ export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return (
     (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) || error.message === CONNECTION_CLOSED
-  );
-}
-
-/** An `RpcException({ code, message })` of the worker as it arrives: a plain object. */
-export function isWorkerErrorPayload(error: unknown): error is WorkerErrorPayload {
-  if (typeof error !== 'object' || error === null || error instanceof Error) {
-    return false;
-  }
-  const { code, message } = error as Partial<Record<keyof WorkerErrorPayload, unknown>>;
-  return (
-    typeof code === 'string' &&
-    (WORKER_ERROR_CODES as readonly string[]).includes(code) &&
-    typeof message === 'string'
   );
 }
 

@@ -1,11 +1,12 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import pMap from 'p-map';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
 import { ApiError } from '../common/errors/api-error';
 import { toApiError } from '../common/errors/to-api-error';
 import { AppConfig } from '../config';
 import { Reservation } from '../usage/reservation';
 import type { UsageLedger } from '../usage/usage-ledger';
-import { mapBounded, OrderedTurns } from './batch/concurrency';
+import { OrderedTurns } from './batch/ordered-turns';
 import {
   OcrBatchImageDto,
   OcrBatchItemDto,
@@ -71,9 +72,11 @@ export class OcrBatchService {
       call,
       turns: new OrderedTurns(request.images.length),
     };
-    const results = await mapBounded(request.images, batchConcurrency, (item, index) =>
-      this.item(state, item, index),
-    );
+    // Items start in order (their quota turns rely on it) and never throw: a failure is an entry.
+    // No abort signal: an item already admitted settles its unit whether or not the client waits.
+    const results = await pMap(request.images, (item, index) => this.item(state, item, index), {
+      concurrency: batchConcurrency,
+    });
     return { results };
   }
 

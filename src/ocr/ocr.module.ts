@@ -3,6 +3,7 @@ import { UsageModule } from '../usage/usage.module';
 import { resultCacheProvider, sharedResultStoreProvider } from './cache/result-cache.provider';
 import { ImageInputModule } from './image-input';
 import { OCR_METRIC_PROVIDERS, OcrMetrics } from './metrics/ocr-metrics';
+import { WorkerInFlightMetrics } from './metrics/worker-in-flight.metrics';
 import { OcrBatchService } from './ocr-batch.service';
 import { OcrController } from './ocr.controller';
 import { OcrService } from './ocr.service';
@@ -21,6 +22,7 @@ import { OcrWorkerClient } from '../ocr-worker-client/ocr-worker.client';
     sharedResultStoreProvider,
     resultCacheProvider,
     OcrWorkerClient,
+    WorkerInFlightMetrics,
     OcrService,
     OcrBatchService,
   ],

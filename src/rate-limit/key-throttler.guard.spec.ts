@@ -70,6 +70,24 @@ describe(KeyThrottlerGuard.name, () => {
 
   afterEach(() => storage.onApplicationShutdown());
 
+  it('should throttle a key with a rate of its own by that rate, in a bucket that a changed rate replaces', async () => {
+    const own = (requests: number): AuthenticatedKey => ({
+      ...key,
+      restrictions: { origins: [], cidrs: [], rate: { requests, windowSeconds: 60 } },
+    });
+    const { context, headers } = httpContext(own(3));
+    for (let i = 0; i < 3; i++) {
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+    }
+    expect(headers['RateLimit-Policy']).toContain('"rate";q=3;w=60');
+    const refused = await guard.canActivate(context).catch((error: unknown) => error);
+    expect((refused as ApiError).code).toBe('rate_limited');
+    // Raised by an admin: a fresh bucket at once, not the old one's wait.
+    await expect(guard.canActivate(httpContext(own(4)).context)).resolves.toBe(true);
+    // The tier's bucket (free: burst 2) is its own too.
+    await expect(guard.canActivate(httpContext(key).context)).resolves.toBe(true);
+  });
+
   it('should leave requests without an authenticated key alone', async () => {
     const { context, headers } = httpContext();
     for (let i = 0; i < 5; i++) {
@@ -111,9 +129,9 @@ describe(KeyThrottlerGuard.name, () => {
     await guard.canActivate(spent);
     await guard.canActivate(spent);
     await expect(guard.canActivate(spent)).rejects.toBeInstanceOf(ApiError);
-    await expect(
-      guard.canActivate(httpContext({ ...key, id: 'k2', lineageId: 'l2' }).context),
-    ).resolves.toBe(true);
+    await expect(guard.canActivate(httpContext({ ...key, id: 'k2', lineageId: 'l2' }).context)).resolves.toBe(
+      true,
+    );
   });
 
   it('should share the bucket between a key and its rotated successor', async () => {

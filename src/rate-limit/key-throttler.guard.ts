@@ -72,7 +72,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
     const name = throttler.name ?? 'default';
     const [record] = await Promise.all([
       this.storageService.increment(
-        generateKey(context, key.lineageId, name),
+        generateKey(context, bucketOf(key, limit, ttl), name),
         ttl,
         limit,
         blockDuration,
@@ -90,7 +90,7 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
       throw new ApiError(
         429,
         'rate_limited',
-        `Too many requests: this key's tier allows ${rate(limit, ttl)} requests per second in bursts of up to ${limit}. Retry after ${record.timeToBlockExpire} s.`,
+        `Too many requests: this key allows ${rate(limit, ttl)} requests per second in bursts of up to ${limit}. Retry after ${record.timeToBlockExpire} s.`,
         { 'Retry-After': String(record.timeToBlockExpire) },
       );
     }
@@ -112,6 +112,15 @@ export class KeyThrottlerGuard extends ThrottlerGuard {
       );
     }
   }
+}
+
+/**
+ * The lineage's bucket; a key with a rate of its own has one per rate: a bucket's state is a time
+ * computed under its rate, so a rate changed by an admin (PATCH) starts full at once instead of
+ * inheriting a state that the old rate left up to a window ahead.
+ */
+function bucketOf(key: AuthenticatedKey, limit: number, ttl: number): string {
+  return key.restrictions?.rate ? `${key.lineageId}:own:${limit}/${ttl}` : key.lineageId;
 }
 
 function rate(limit: number, ttl: number): number {

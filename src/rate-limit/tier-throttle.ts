@@ -1,4 +1,5 @@
-import type { TierLimits } from '../config/tiers';
+import type { AuthenticatedKey } from '../auth/authenticated-key';
+import { keyRate, type TierLimits, type Tiers } from '../config/tiers';
 
 /** A token bucket in @nestjs/throttler's terms: `limit` tokens, refilled completely in `ttl` ms. */
 export interface Throttle {
@@ -13,4 +14,13 @@ export interface Throttle {
  */
 export function throttleFor(limits: Pick<TierLimits, 'rps' | 'burst'>): Throttle {
   return { limit: limits.burst, ttl: (limits.burst / limits.rps) * 1000 };
+}
+
+/** The bucket of a key (see keyRate): a token is throttled as its parent. */
+export function keyThrottle(
+  tiers: Tiers,
+  key: Pick<AuthenticatedKey, 'tier' | 'restrictions'> | undefined,
+): Throttle {
+  const { burst, windowMs } = keyRate(tiers, key?.tier ?? '', key?.restrictions?.rate);
+  return { limit: burst, ttl: windowMs };
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { AuthenticatedKey } from '../auth/authenticated-key';
-import { AppConfig, tierLimits } from '../config';
+import { AppConfig, keyRate } from '../config';
 import { DailyUsageRepository } from './daily-usage.repository';
 import { UsageResponseDto } from './dto/usage-response.dto';
 import { UsageLedger } from './usage-ledger';
@@ -62,7 +62,7 @@ export class UsageService implements OnApplicationShutdown {
     const today = latest
       ? toSnapshot(latest.date, latest.used, key.dailyLimit)
       : (readAlready ?? (await this.current(key)));
-    const { rps, burst } = tierLimits(this.config.tiers, key.tier);
+    const { rps, burst } = keyRate(this.config.tiers, key.tier, key.restrictions?.rate);
     return {
       key: { id: key.id, name: key.name, tier: key.tier },
       period: today.day,

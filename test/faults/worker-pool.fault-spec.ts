@@ -32,7 +32,7 @@ describe('several workers behind one gateway (WORKER_URLS, real processes)', () 
     db = await createTestDatabase();
     dataSource = await openDatabase(db.url);
     image = (await renderPng(['RECEIPT 0042', 'TOTAL 12.50'])).toString('base64');
-    const env = { OCR_LANES: '1', OCR_INTRA_OP_THREADS: '1' };
+    const env = { OCR_LANES: '1', OCR_INTRA_OP_THREADS: '1', LOG_LEVEL: 'info' };
     workers = await Promise.all([startWorker({ env, timeoutMs: 120_000 }), startWorker({ env, timeoutMs: 120_000 })]);
     gateway = await startGateway({
       databaseUrl: db.url,
@@ -100,7 +100,7 @@ describe('several workers behind one gateway (WORKER_URLS, real processes)', () 
       // With one worker out, every new request is served by the other.
       const served = await Promise.all(Array.from({ length: 4 }, () => postJson(gateway.url, key, { image })));
       if (served.some((answer) => answer.status !== 200)) {
-        process.stdout.write(`${JSON.stringify(served.map((a): unknown[] => [a.status, a.ms, a.body?.error as unknown]))}\n${gateway.output()}\n`);
+        process.stdout.write(`${JSON.stringify(served.map((a): unknown[] => [a.status, a.ms, a.body?.error as unknown]))}\n${gateway.output()}\n=== A\n${workers[0].output().slice(-6000)}\n=== B\n${workers[1].output().slice(-6000)}\n`);
       }
       expect(served.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
       await load;

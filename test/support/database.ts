@@ -47,6 +47,8 @@ export async function stopTestDatabase(): Promise<void> {
   if (!embedded) {
     return;
   }
+  // Jest calls the teardown once per project: the first one stops the server.
+  delete state.__embeddedPg;
   await embedded.pg.stop();
   rmSync(embedded.dir, { recursive: true, force: true });
 }

@@ -69,7 +69,7 @@ export function spawnCommand(
   command: string,
   args: string[],
   env: Record<string, string | undefined> = {},
-  options: { detached?: boolean; cwd?: string } = {},
+  options: { detached?: boolean; cwd?: string; supervisorPipe?: boolean } = {},
 ): ManagedProcess {
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
@@ -82,7 +82,8 @@ export function spawnCommand(
       NODE_PATH: join(ROOT, 'node_modules'),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // `supervisorPipe`: a pipe on fd 3, held here, as npm start's children get for the lifeline preload.
+    stdio: options.supervisorPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -37,7 +37,7 @@ export interface paths {
         delete: operations["revokeKey"];
         options?: never;
         head?: never;
-        /** Change name, tier, enabled, expiresAt or dailyLimit; takes effect on the next request */
+        /** Change name, tier, enabled, expiresAt, dailyLimit or the restrictions (allowedOrigins, allowedCidrs, rateLimit); takes effect on the next request */
         patch: operations["updateKey"];
         trace?: never;
     };
@@ -204,7 +204,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
+         * @description Process metrics, `http_request_duration_seconds{method,route,status_code}`, the OCR, worker and cache metrics, `auth_failures_total{reason}` and `api_refusals_total{code,tier}` (all in docs/OPERATIONS.md). With GATEWAY_PROCESSES above 1, any process answers for all of them (merged: counters and histograms summed). No authentication: keep it off the public internet (the nginx example answers 404 for it; scrape the gateway on 127.0.0.1), or set METRICS_ENABLED=false.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -224,7 +224,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_api_key" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
+            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
             /**
              * @description A sentence a person can act on.
              * @example Invalid request: mode must be one of text, lines, markdown.
@@ -238,6 +238,15 @@ export interface components {
         };
         ErrorResponseDto: {
             error: components["schemas"]["ErrorDetailDto"];
+        };
+        RateLimitOverrideDto: {
+            /** @example 120 */
+            requests: number;
+            /**
+             * @description The window the requests are counted in, in seconds; omitted: 60 (requests per minute).
+             * @example 60
+             */
+            windowSeconds?: number;
         };
         CreateApiKeyDto: {
             /** @example receipts app (production) */
@@ -265,6 +274,35 @@ export interface components {
              * @example 500
              */
             dailyLimit?: number | null;
+            /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin. Omitted: empty.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins?: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address. Omitted: empty.
+             * @example [
+             *       "203.0.113.0/24",
+             *       "2001:db8::/32"
+             *     ]
+             */
+            allowedCidrs?: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. Omitted: null. */
+            rateLimit?: components["schemas"]["RateLimitOverrideDto"] | null;
+        };
+        KeyRateLimitDto: {
+            /**
+             * @description Requests allowed per window, all at once after a pause.
+             * @example 120
+             */
+            requests: number;
+            /**
+             * @description The window, in seconds; the bucket refills evenly over it.
+             * @example 60
+             */
+            windowSeconds: number;
         };
         CreatedApiKeyDto: {
             /**
@@ -310,6 +348,22 @@ export interface components {
              * @example null
              */
             dailyLimit: number | null;
+            /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address.
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowedCidrs: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. */
+            rateLimit: components["schemas"]["KeyRateLimitDto"] | null;
             /**
              * @description Present on a key made by rotating that one.
              * @example p8d2w6c4n0ze
@@ -372,6 +426,22 @@ export interface components {
              */
             dailyLimit: number | null;
             /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address.
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowedCidrs: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. */
+            rateLimit: components["schemas"]["KeyRateLimitDto"] | null;
+            /**
              * @description Present on a key made by rotating that one.
              * @example p8d2w6c4n0ze
              */
@@ -403,6 +473,23 @@ export interface components {
             expiresAt?: string | null;
             /** @example 2000 */
             dailyLimit?: number | null;
+            /**
+             * @description Browser origins (`scheme://host[:port]`, exactly as the `Origin` header carries them) this key may be used from, at most 32. A request carrying another Origin is refused with 403 origin_not_allowed; a request without Origin (not from a browser) is not checked against it. Empty: any origin. Omitted: unchanged.
+             * @example [
+             *       "https://app.example.com"
+             *     ]
+             */
+            allowedOrigins?: string[];
+            /**
+             * @description IPv4 and IPv6 networks (`203.0.113.0/24`, `2001:db8::/32`; a bare address is one host), at most 32, the client address must lie in, else 403 address_not_allowed. Not applied to short-lived tokens the key mints (they are for devices anywhere), but to the minting. Empty: any address. Omitted: unchanged.
+             * @example [
+             *       "203.0.113.0/24",
+             *       "2001:db8::/32"
+             *     ]
+             */
+            allowedCidrs?: string[];
+            /** @description This key's own rate in place of its tier's (the daily quota is dailyLimit). Null: the tier's rate. Omitted: unchanged. */
+            rateLimit?: components["schemas"]["RateLimitOverrideDto"] | null;
         };
         RotateApiKeyDto: {
             /**
@@ -488,7 +575,7 @@ export interface components {
              * @example 2026-11-28T00:00:00.000Z
              */
             resetsAt: string;
-            /** @description The per-key rate limit of the key's tier. */
+            /** @description The key's rate limit: its own (rateLimit of the key), else its tier's. */
             rateLimit: components["schemas"]["RateLimitPolicyDto"];
             /** @description Present when `days` was asked for. */
             history?: components["schemas"]["DayUsageDto"][];
@@ -500,7 +587,7 @@ export interface components {
              */
             ttlSeconds?: number;
             /**
-             * @description When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 forbidden.
+             * @description When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 origin_not_allowed. When the key has allowedOrigins, it must be one of them (else 403 origin_not_allowed), and every request with the token is held to them as well.
              * @example https://app.example.com
              */
             origin?: string;
@@ -708,7 +795,7 @@ export interface components {
              * @example invalid_image
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_api_key" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
+            code: "validation_failed" | "invalid_api_key" | "forbidden" | "origin_not_allowed" | "address_not_allowed" | "not_found" | "conflict" | "payload_too_large" | "image_too_large" | "unsupported_media_type" | "invalid_image" | "url_not_allowed" | "fetch_failed" | "rate_limited" | "quota_exceeded" | "internal_error" | "worker_unavailable" | "worker_overloaded" | "database_unavailable" | "timeout" | "request_timeout" | "headers_too_large";
             /** @example The image could not be read: its PNG header is damaged. */
             message: string;
             /**
@@ -906,7 +993,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -999,7 +1086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1118,7 +1205,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1220,7 +1307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1347,7 +1434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1506,7 +1593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1660,7 +1747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1764,7 +1851,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1874,7 +1961,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2036,7 +2123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2239,7 +2326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Forbidden: forbidden */
+            /** @description Forbidden: forbidden, origin_not_allowed, address_not_allowed */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2426,6 +2513,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description timeout: with several gateway processes, one of them did not report its metrics in time. */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };

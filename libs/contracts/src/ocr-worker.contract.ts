@@ -129,3 +129,19 @@ export interface WorkerErrorPayload {
   code: WorkerErrorCode;
   message: string;
 }
+
+export function isWorkerErrorCode(value: unknown): value is WorkerErrorCode {
+  return typeof value === 'string' && (WORKER_ERROR_CODES as readonly string[]).includes(value);
+}
+
+/**
+ * A worker's `RpcException({ code, message })` as the gateway receives it: a plain object (an
+ * `Error` is a failure of the transport or the client, never an answer of the worker).
+ */
+export function isWorkerErrorPayload(value: unknown): value is WorkerErrorPayload {
+  if (typeof value !== 'object' || value === null || value instanceof Error) {
+    return false;
+  }
+  const { code, message } = value as Partial<Record<keyof WorkerErrorPayload, unknown>>;
+  return isWorkerErrorCode(code) && typeof message === 'string';
+}

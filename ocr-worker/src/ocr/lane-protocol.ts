@@ -25,5 +25,6 @@ export type FromLane =
   | { type: 'ready'; device: DeviceKind; model: string }
   | { type: 'startFailed'; message: string }
   | { type: 'result'; jobId: number; output: LaneOutput }
-  | { type: 'failed'; jobId: number; code: string; message: string }
+  /** `cause`: the message of an unexpected error, for the main thread's log; never sent on. */
+  | { type: 'failed'; jobId: number; code: string; message: string; cause?: string }
   | { type: 'log'; level: LogLevel; message: string };

@@ -3,8 +3,8 @@
  * one image at a time for the main thread (see ThreadLane for the other side of the protocol).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { OcrEngine, OcrError } from '../pipeline/ocr-engine';
-import { describeError } from './describe-error';
+import { WorkerError } from '../common/errors/worker-error';
+import { OcrEngine } from '../pipeline/ocr-engine';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-protocol';
 
 type RecognizeMessage = Extract<ToLane, { type: 'recognize' }>;
@@ -22,6 +22,12 @@ function send(port: MessagePort, message: FromLane): void {
   port.postMessage(message);
 }
 
+/** Only the message crosses to the main thread, whose logger cuts any path out of it. */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? message : 'unknown error';
+}
+
 async function recognize(port: MessagePort, engine: OcrEngine, message: RecognizeMessage): Promise<void> {
   const started = performance.now();
   try {
@@ -36,21 +42,14 @@ async function recognize(port: MessagePort, engine: OcrEngine, message: Recogniz
       output: { ...result, stageMs: { ...result.stageMs }, inferenceMs },
     });
   } catch (error) {
-    if (error instanceof OcrError && error.code !== 'internal_error') {
-      send(port, { type: 'failed', jobId: message.jobId, code: error.code, message: error.message });
-      return;
-    }
-    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
-    send(port, {
-      type: 'log',
-      level: 'error',
-      message: `recognition failed for request ${message.requestId}: ${describeError(cause)}`,
-    });
+    // Logged once, by the main thread's exception filter, under the request id.
+    const failure = WorkerError.from(error);
     send(port, {
       type: 'failed',
       jobId: message.jobId,
-      code: 'internal_error',
-      message: 'Recognition failed.',
+      code: failure.code,
+      message: failure.message,
+      ...(failure.code === 'internal_error' ? { cause: messageOf(failure.cause ?? failure) } : {}),
     });
   }
 }
@@ -64,7 +63,7 @@ async function serve(port: MessagePort, data: LaneWorkerData): Promise<void> {
   try {
     engine = await OcrEngine.create({ ...data.engine, logger });
   } catch (error) {
-    send(port, { type: 'startFailed', message: describeError(error) });
+    send(port, { type: 'startFailed', message: messageOf(error) });
     port.close();
     return;
   }

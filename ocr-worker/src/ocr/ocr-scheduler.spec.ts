@@ -1,6 +1,7 @@
 import type { DeviceKind, InferenceLane, LaneOutput, LaneTask } from './inference-lane';
 import { OcrScheduler, type SchedulerOptions } from './ocr-scheduler';
-import { WorkerError, WorkerErrors } from './worker-error';
+import { WorkerError, WorkerErrors } from '../common/errors/worker-error';
+import { workerErrorCodeOf } from '../common/testing/worker-error-code';
 
 interface PendingRun {
   task: LaneTask;
@@ -61,15 +62,6 @@ function task(requestId: string): LaneTask {
 async function flush(): Promise<void> {
   for (let i = 0; i < 10; i += 1) {
     await Promise.resolve();
-  }
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof WorkerError ? error.code : 'not a WorkerError';
   }
 }
 
@@ -168,14 +160,14 @@ describe(OcrScheduler.name, () => {
     void s.submit(task('a'), deadline);
     void s.submit(task('b'), deadline);
     void s.submit(task('c'), deadline);
-    await expect(codeOf(s.submit(task('d'), deadline))).resolves.toBe('worker_overloaded');
+    await expect(workerErrorCodeOf(s.submit(task('d'), deadline))).resolves.toBe('worker_overloaded');
     expect(s.health().queueDepth).toBe(1);
   });
 
   it('should refuse a job whose deadline has already passed', async () => {
     const s = scheduler();
     await s.start();
-    await expect(codeOf(s.submit(task('late'), Date.now()))).resolves.toBe('timeout');
+    await expect(workerErrorCodeOf(s.submit(task('late'), Date.now()))).resolves.toBe('timeout');
     expect(lanes.every((lane) => lane.runs.length === 0)).toBe(true);
   });
 
@@ -184,7 +176,7 @@ describe(OcrScheduler.name, () => {
     await s.start();
     void s.submit(task('a'), Date.now() + 10_000);
     void s.submit(task('b'), Date.now() + 10_000);
-    const waiting = codeOf(s.submit(task('short'), Date.now() + 500));
+    const waiting = workerErrorCodeOf(s.submit(task('short'), Date.now() + 500));
     jest.advanceTimersByTime(500);
     await expect(waiting).resolves.toBe('timeout');
     expect(s.health().queueDepth).toBe(0);
@@ -199,7 +191,7 @@ describe(OcrScheduler.name, () => {
     void s.submit(task('a'), Date.now() + 10_000);
     void s.submit(task('b'), Date.now() + 10_000);
     const caller = new AbortController();
-    const waiting = codeOf(s.submit(task('gone'), Date.now() + 10_000, 0, caller.signal));
+    const waiting = workerErrorCodeOf(s.submit(task('gone'), Date.now() + 10_000, 0, caller.signal));
     const next = s.submit(task('next'), Date.now() + 10_000);
     caller.abort();
     await expect(waiting).resolves.toBe('cancelled');
@@ -218,7 +210,7 @@ describe(OcrScheduler.name, () => {
     await s.start();
     const left = new AbortController();
     left.abort();
-    await expect(codeOf(s.submit(task('late'), Date.now() + 10_000, 0, left.signal))).resolves.toBe('cancelled');
+    await expect(workerErrorCodeOf(s.submit(task('late'), Date.now() + 10_000, 0, left.signal))).resolves.toBe('cancelled');
     const caller = new AbortController();
     const running = s.submit(task('running'), Date.now() + 10_000, 0, caller.signal);
     caller.abort();
@@ -231,7 +223,7 @@ describe(OcrScheduler.name, () => {
     await s.start();
     const now = Date.now();
     void s.submit(task('running'), now + 10_000);
-    const expiring = codeOf(s.submit(task('expiring'), now + 1_000));
+    const expiring = workerErrorCodeOf(s.submit(task('expiring'), now + 1_000));
     const next = s.submit(task('next'), now + 10_000);
     // The lane frees up in the same tick as the head's deadline, before its timer fires.
     jest.setSystemTime(now + 1_000);
@@ -247,7 +239,7 @@ describe(OcrScheduler.name, () => {
     const s = scheduler({ laneCount: () => 1 });
     await s.start();
     void s.submit(task('running'), Date.now() + 10_000);
-    const patient = codeOf(s.submit(task('patient'), Date.now() + 40 * 24 * 3600 * 1000));
+    const patient = workerErrorCodeOf(s.submit(task('patient'), Date.now() + 40 * 24 * 3600 * 1000));
     jest.advanceTimersByTime(1_000);
     await flush();
     expect(s.health().queueDepth).toBe(1);
@@ -290,7 +282,7 @@ describe(OcrScheduler.name, () => {
   it('should fail the job of a crashed lane with internal_error and start a replacement', async () => {
     const s = scheduler();
     await s.start();
-    const doomed = codeOf(s.submit(task('a'), Date.now() + 10_000));
+    const doomed = workerErrorCodeOf(s.submit(task('a'), Date.now() + 10_000));
     lanes[0].crash();
     await expect(doomed).resolves.toBe('internal_error');
     await flush();
@@ -309,7 +301,7 @@ describe(OcrScheduler.name, () => {
   it('should stop and replace a lane whose job runs well past its deadline', async () => {
     const s = scheduler();
     await s.start();
-    const stuck = codeOf(s.submit(task('slow'), Date.now() + 1_000));
+    const stuck = workerErrorCodeOf(s.submit(task('slow'), Date.now() + 1_000));
     jest.advanceTimersByTime(2_999);
     await flush();
     expect(lanes[0].aborted).toBe(false);
@@ -360,7 +352,7 @@ describe(OcrScheduler.name, () => {
     const s = scheduler({ laneCount: () => 1 });
     await s.start();
     void s.submit(task('a'), Date.now() + 10_000);
-    const queued = codeOf(s.submit(task('b'), Date.now() + 10_000));
+    const queued = workerErrorCodeOf(s.submit(task('b'), Date.now() + 10_000));
     lanes[0].alive = false;
     lanes[0].finish();
     await flush();
@@ -375,11 +367,11 @@ describe(OcrScheduler.name, () => {
     await s.start();
     const deadline = Date.now() + 60_000;
     const finishing = s.submit(task('a'), deadline);
-    const stuck = codeOf(s.submit(task('b'), deadline));
-    const queued = [codeOf(s.submit(task('c'), deadline)), codeOf(s.submit(task('d'), deadline))];
+    const stuck = workerErrorCodeOf(s.submit(task('b'), deadline));
+    const queued = [workerErrorCodeOf(s.submit(task('c'), deadline)), workerErrorCodeOf(s.submit(task('d'), deadline))];
 
     const drained = s.drain(5_000);
-    await expect(codeOf(s.submit(task('late'), deadline))).resolves.toBe('worker_overloaded');
+    await expect(workerErrorCodeOf(s.submit(task('late'), deadline))).resolves.toBe('worker_overloaded');
     lanes[0].finish('finished in time');
     await expect(finishing).resolves.toMatchObject({ output: { text: 'finished in time' } });
     await flush();

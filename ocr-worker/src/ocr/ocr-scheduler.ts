@@ -1,8 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { WorkerHealth } from '@app/contracts';
 import type { DeviceKind, InferenceLane, LaneFactory, LaneOutput, LaneTask } from './inference-lane';
-import { describeError } from './describe-error';
-import { WorkerError, WorkerErrors } from './worker-error';
+import { WorkerError, WorkerErrors } from '../common/errors/worker-error';
 
 export interface SchedulerOptions {
   /** Jobs allowed to wait while every lane is busy. */
@@ -94,10 +93,8 @@ export class OcrScheduler {
       if (started.status === 'fulfilled') {
         this.adopt(started.value);
       } else {
-        this.options.logger.error(
-          { reason: describeError(started.reason) },
-          'an inference lane failed to start',
-        );
+        const err: unknown = started.reason;
+        this.options.logger.error({ err }, 'an inference lane failed to start');
         this.scheduleRespawn();
       }
     }
@@ -230,10 +227,7 @@ export class OcrScheduler {
         },
         (error: unknown) => {
           this.respawnFailures += 1;
-          this.options.logger.error(
-            { reason: describeError(error) },
-            'a replacement inference lane failed to start',
-          );
+          this.options.logger.error({ err: error }, 'a replacement inference lane failed to start');
           this.scheduleRespawn();
         },
       );
@@ -274,7 +268,7 @@ export class OcrScheduler {
             job.resolve({ output, queueMs, device: lane.device, model: lane.model });
           }
         },
-        (error: unknown) => this.settle(job, error instanceof WorkerError ? error : WorkerErrors.internal()),
+        (error: unknown) => this.settle(job, WorkerError.from(error)),
       )
       .finally(() => {
         clearTimeout(job.timer);

@@ -1,5 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import type { WorkerConfig } from '../config/worker-config';
+import { WorkerExceptionsFilter } from '../common/filters/worker-exceptions.filter';
 import { WORKER_CONFIG } from '../config/worker-config.constants';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerMetricsServer } from '../metrics/worker-metrics.server';
@@ -14,6 +16,8 @@ import { OcrService } from './ocr.service';
     OcrService,
     WorkerMetrics,
     WorkerMetricsServer,
+    // Global whatever module declares it: every handler's failure leaves through this filter.
+    { provide: APP_FILTER, useClass: WorkerExceptionsFilter },
     {
       provide: OcrScheduler,
       inject: [WORKER_CONFIG],

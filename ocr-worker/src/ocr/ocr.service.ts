@@ -7,7 +7,6 @@ import { WorkerMetrics } from '../metrics/worker-metrics';
 import { CallerWatch } from './caller-watch';
 import { OcrScheduler } from './ocr-scheduler';
 import { parseRecognizeRequest } from './recognize-request';
-import { toRpcException, WorkerError } from './worker-error';
 import { workerInstance } from './worker-instance';
 
 @Injectable()
@@ -24,22 +23,18 @@ export class OcrService implements BeforeApplicationShutdown {
   /**
    * `socket`: the TCP connection the request came on; its closing cancels the job if still queued.
    * On NATS there is none: a job is dropped unstarted at its deadline or on `ocr.cancel`.
+   * Failures are thrown as they are: WorkerExceptionsFilter logs, counts and answers them.
    */
   async recognize(data: unknown, socket?: Socket): Promise<RecognizeResult> {
     const receivedAt = performance.now();
-    let requestId: string | undefined;
-    let release: (() => void) | undefined;
+    const request = parseRecognizeRequest(data);
+    // The gateway read the header; sharp's limit in the lane still guards the decoding itself.
+    const pixels = request.image.width * request.image.height;
+    const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
+    const caller = this.callers.watch(request.jobId, socket);
     try {
-      const request = parseRecognizeRequest(data);
-      requestId = request.requestId;
-      const bytes = request.bytes.byteLength;
-      // The gateway read the header; sharp's limit in the lane still guards the decoding itself.
-      const pixels = request.image.width * request.image.height;
-      const workingPixels = pixels > this.config.maxImagePixels ? 0 : pixels;
-      const caller = this.callers.watch(request.jobId, socket);
-      release = caller.release;
       const { output, queueMs, device, model } = await this.scheduler.submit(
-        { requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
+        { requestId: request.requestId, image: ownArrayBuffer(request.bytes), mode: request.mode },
         request.deadline,
         workingPixels,
         caller.signal,
@@ -50,8 +45,8 @@ export class OcrService implements BeforeApplicationShutdown {
       );
       this.logger.log(
         {
-          requestId,
-          bytes,
+          requestId: request.requestId,
+          bytes: request.bytes.byteLength,
           width: output.width,
           height: output.height,
           lines: output.lines.length,
@@ -74,14 +69,8 @@ export class OcrService implements BeforeApplicationShutdown {
         device,
         timing: { totalMs, queueMs: Math.round(queueMs), inferenceMs: Math.round(output.inferenceMs) },
       };
-    } catch (error) {
-      const code = error instanceof WorkerError ? error.code : 'internal_error';
-      const totalMs = Math.round(performance.now() - receivedAt);
-      this.logger.warn({ requestId, code, totalMs }, 'refused');
-      this.metrics.refused(code);
-      throw toRpcException(error);
     } finally {
-      release?.();
+      caller.release();
     }
   }
 

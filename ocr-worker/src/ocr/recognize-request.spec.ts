@@ -1,14 +1,5 @@
 import { parseRecognizeRequest } from './recognize-request';
-import { WorkerError } from './worker-error';
-
-function codeOf(action: () => unknown): string {
-  try {
-    action();
-    return 'ok';
-  } catch (error) {
-    return error instanceof WorkerError ? error.code : 'not a WorkerError';
-  }
-}
+import { workerErrorCodeOfCall } from '../common/testing/worker-error-code';
 
 describe('parseRecognizeRequest', () => {
   const valid = {
@@ -25,9 +16,9 @@ describe('parseRecognizeRequest', () => {
   });
 
   it('should answer invalid_image for missing or empty bytes', () => {
-    expect(codeOf(() => parseRecognizeRequest({ ...valid, bytes: Buffer.alloc(0) }))).toBe('invalid_image');
-    expect(codeOf(() => parseRecognizeRequest({ ...valid, bytes: 'aGVsbG8=' }))).toBe('invalid_image');
-    expect(codeOf(() => parseRecognizeRequest(null))).toBe('invalid_image');
+    expect(workerErrorCodeOfCall(() => parseRecognizeRequest({ ...valid, bytes: Buffer.alloc(0) }))).toBe('invalid_image');
+    expect(workerErrorCodeOfCall(() => parseRecognizeRequest({ ...valid, bytes: 'aGVsbG8=' }))).toBe('invalid_image');
+    expect(workerErrorCodeOfCall(() => parseRecognizeRequest(null))).toBe('invalid_image');
   });
 
   it.each([
@@ -40,6 +31,6 @@ describe('parseRecognizeRequest', () => {
     ['mode', 'html'],
     ['deadline', '2026-01-01'],
   ])('should answer internal_error for a malformed %s (%p)', (field, value) => {
-    expect(codeOf(() => parseRecognizeRequest({ ...valid, [field]: value }))).toBe('internal_error');
+    expect(workerErrorCodeOfCall(() => parseRecognizeRequest({ ...valid, [field]: value }))).toBe('internal_error');
   });
 });

@@ -1,5 +1,5 @@
 import { OCR_MODES, type DeclaredImage, type OcrMode, type RecognizeRequest } from '@app/contracts';
-import { WorkerError } from './worker-error';
+import { WorkerError } from '../common/errors/worker-error';
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -31,6 +31,12 @@ export function parseRecognizeRequest(data: unknown): RecognizeRequest {
     throw malformed('deadline');
   }
   return { jobId, requestId, bytes, image, mode: mode as OcrMode, deadline };
+}
+
+/** The request id of a message, for log lines: only when it is a sane one. */
+export function requestIdOf(data: unknown): string | undefined {
+  const requestId = (data as { requestId?: unknown } | null | undefined)?.requestId;
+  return typeof requestId === 'string' && ID.test(requestId) ? requestId : undefined;
 }
 
 function isDeclaredImage(value: unknown): value is DeclaredImage {

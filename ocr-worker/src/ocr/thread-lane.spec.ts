@@ -1,6 +1,6 @@
 import type { LaneWorkerData } from './lane-protocol';
 import { ThreadLane, type ThreadLaneOptions } from './thread-lane';
-import { WorkerError } from './worker-error';
+import { WorkerError } from '../common/errors/worker-error';
 
 /** Real worker threads running small scripts that speak the lane protocol. */
 const LANE_PRELUDE = `
@@ -19,7 +19,7 @@ const ECHO_LANE = `${LANE_PRELUDE}
       return;
     }
     if (bytes[0] === 1) {
-      reply({ type: 'failed', jobId: message.jobId, code: 'internal_error', message: 'ENOENT: /opt/models/rec.onnx' });
+      reply({ type: 'failed', jobId: message.jobId, code: 'internal_error', message: 'Recognition failed.', cause: 'ENOENT: /opt/models/rec.onnx' });
       return;
     }
     if (bytes[0] === 2) {
@@ -88,12 +88,15 @@ describe(ThreadLane.name, () => {
     await expect(lane.run({ requestId: 'r', image: bytes(5), mode: 'text' })).resolves.toBeDefined();
   });
 
-  it('should hide the message of an internal failure', async () => {
+  it('should hide an internal failure behind a generic message, keeping what the thread said as its cause', async () => {
     const lane = await start(ECHO_LANE);
-    const failure = lane.run({ requestId: 'r', image: bytes(1), mode: 'text' });
-    await expect(failure).rejects.toEqual(
-      new WorkerError('internal_error', 'Recognition failed unexpectedly.'),
-    );
+    const failure = await lane.run({ requestId: 'r', image: bytes(1), mode: 'text' }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkerError);
+    expect((failure as WorkerError).toPayload()).toEqual({
+      code: 'internal_error',
+      message: 'Recognition failed unexpectedly.',
+    });
+    expect((failure as WorkerError).cause).toEqual(new Error('ENOENT: /opt/models/rec.onnx'));
   });
 
   it('should fail the running job with internal_error and report a crash when the thread dies', async () => {
@@ -103,7 +106,7 @@ describe(ThreadLane.name, () => {
     await expect(lane.exited).resolves.toEqual({ crashed: true });
     expect(lane.alive).toBe(false);
     expect(logger.error).toHaveBeenCalledWith(
-      { lane: 7, reason: 'native failure' },
+      { lane: 7, err: expect.objectContaining({ message: 'native failure' }) },
       'inference lane crashed',
     );
     await expect(lane.run({ requestId: 'r', image: bytes(5), mode: 'text' })).rejects.toMatchObject({

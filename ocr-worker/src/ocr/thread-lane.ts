@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import type { DeviceKind, InferenceLane, LaneOutput, LaneTask } from './inference-lane';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-protocol';
-import { describeError } from './describe-error';
-import { isWorkerErrorCode, WorkerError, WorkerErrors } from './worker-error';
+import { isWorkerErrorCode } from '@app/contracts';
+import { WorkerError, WorkerErrors } from '../common/errors/worker-error';
 
 export interface ThreadLaneOptions {
   id: number;
@@ -55,7 +55,7 @@ export class ThreadLane implements InferenceLane {
     });
     this.worker.on('message', (message: FromLane) => this.onMessage(message));
     this.worker.on('error', (error) => {
-      this.options.logger.error({ lane: this.id, reason: describeError(error) }, 'inference lane crashed');
+      this.options.logger.error({ lane: this.id, err: error }, 'inference lane crashed');
     });
     this.worker.on('exit', (code) => this.onExit(code));
   }
@@ -155,11 +155,7 @@ export class ThreadLane implements InferenceLane {
         this.finish(message.jobId)?.resolve(message.output);
         return;
       case 'failed':
-        this.finish(message.jobId)?.reject(
-          isWorkerErrorCode(message.code) && message.code !== 'internal_error'
-            ? new WorkerError(message.code, message.message)
-            : WorkerErrors.internal(),
-        );
+        this.finish(message.jobId)?.reject(laneFailure(message));
         return;
       case 'log':
         this.log(message.level, message.message);
@@ -191,4 +187,16 @@ export class ThreadLane implements InferenceLane {
     const logger = this.options.logger;
     (logger[level] ?? logger.log).call(logger, { lane: this.id }, message);
   }
+}
+
+/**
+ * The WorkerError a lane thread reported: a refusal of the image as it was thrown there; any
+ * other failure as internal_error, caused by what the thread said of it (an Error does not keep
+ * its class across threads).
+ */
+function laneFailure({ code, message, cause }: Extract<FromLane, { type: 'failed' }>): WorkerError {
+  if (isWorkerErrorCode(code) && code !== 'internal_error') {
+    return new WorkerError(code, message);
+  }
+  return WorkerErrors.internal(new Error(cause ?? message));
 }

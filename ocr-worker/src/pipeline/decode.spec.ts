@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import { crc32, deflateSync } from 'node:zlib';
-import { OcrError } from './ocr-error';
+import { workerErrorCodeOf } from '../common/testing/worker-error-code';
 import { RgbImage, decodeImage } from './decode';
 
 const LIMIT = 40_000_000;
@@ -45,15 +45,6 @@ function pngBomb(width: number, height: number): Buffer {
     chunk('IHDR', ihdr),
     chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * 16))),
   ]);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof OcrError ? error.code : `unexpected ${String(error)}`;
-  }
 }
 
 describe(decodeImage.name, () => {
@@ -104,11 +95,11 @@ describe(decodeImage.name, () => {
   });
 
   it('should refuse an empty buffer as an invalid image', async () => {
-    expect(await codeOf(decodeImage(Buffer.alloc(0), LIMIT))).toBe('invalid_image');
+    expect(await workerErrorCodeOf(decodeImage(Buffer.alloc(0), LIMIT))).toBe('invalid_image');
   });
 
   it('should refuse bytes of no supported format as an unsupported media type', async () => {
-    expect(await codeOf(decodeImage(Buffer.from('just some text, not an image'), LIMIT))).toBe(
+    expect(await workerErrorCodeOf(decodeImage(Buffer.from('just some text, not an image'), LIMIT))).toBe(
       'unsupported_media_type',
     );
   });
@@ -121,26 +112,26 @@ describe(decodeImage.name, () => {
     const base = sharp(noise, { raw: { width: 300, height: 200, channels: 3 } });
     const jpeg = await base.clone().jpeg().toBuffer();
     const png = await base.clone().png().toBuffer();
-    expect(await codeOf(decodeImage(jpeg.subarray(0, jpeg.length >> 1), LIMIT))).toBe('invalid_image');
-    expect(await codeOf(decodeImage(png.subarray(0, png.length >> 1), LIMIT))).toBe('invalid_image');
+    expect(await workerErrorCodeOf(decodeImage(jpeg.subarray(0, jpeg.length >> 1), LIMIT))).toBe('invalid_image');
+    expect(await workerErrorCodeOf(decodeImage(png.subarray(0, png.length >> 1), LIMIT))).toBe('invalid_image');
   });
 
   it('should refuse a 1x1 image as an invalid image', async () => {
     const bytes = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
       .png()
       .toBuffer();
-    expect(await codeOf(decodeImage(bytes, LIMIT))).toBe('invalid_image');
+    expect(await workerErrorCodeOf(decodeImage(bytes, LIMIT))).toBe('invalid_image');
   });
 
   it('should refuse a 400-megapixel header before decoding it', async () => {
     const started = performance.now();
-    expect(await codeOf(decodeImage(pngBomb(20_000, 20_000), LIMIT))).toBe('image_too_large');
+    expect(await workerErrorCodeOf(decodeImage(pngBomb(20_000, 20_000), LIMIT))).toBe('image_too_large');
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('should count pixels against the configured limit', async () => {
     const bytes = await halves().png().toBuffer();
-    expect(await codeOf(decodeImage(bytes, 799))).toBe('image_too_large');
-    expect(await codeOf(decodeImage(bytes, 800))).toBe('resolved');
+    expect(await workerErrorCodeOf(decodeImage(bytes, 799))).toBe('image_too_large');
+    expect(await workerErrorCodeOf(decodeImage(bytes, 800))).toBe('resolved');
   });
 });

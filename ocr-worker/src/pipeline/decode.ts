@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Metadata, SharpOptions } from 'sharp';
 import { sniffImageFormat } from '@app/contracts';
-import { OcrError } from './ocr-error';
+import { WorkerError } from '../common/errors/worker-error';
 
 /** An 8-bit RGB raster, rows top to bottom, EXIF orientation already applied. */
 export interface RgbImage {
@@ -28,12 +28,12 @@ function orientedSize(meta: Metadata): { width: number; height: number } {
  */
 export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
   if (bytes.length === 0) {
-    throw new OcrError('invalid_image', 'The image is empty.');
+    throw new WorkerError('invalid_image', 'The image is empty.');
   }
   // The gateway already refused anything else; this keeps every other format (SVG, PDF…) away
   // from the decoder whoever sends the bytes.
   if (sniffImageFormat(bytes).kind !== 'supported') {
-    throw new OcrError(
+    throw new WorkerError(
       'unsupported_media_type',
       'The image format is not supported: send JPEG, PNG, WebP, TIFF or GIF.',
     );
@@ -50,7 +50,7 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
     throw tooLarge(maxPixels);
   }
   if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) {
-    throw new OcrError(
+    throw new WorkerError(
       'invalid_image',
       `The image is too small to contain text (at least ${MIN_IMAGE_SIDE}x${MIN_IMAGE_SIDE} pixels).`,
     );
@@ -63,7 +63,7 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) {
-      throw new OcrError('invalid_image', 'The image could not be decoded.');
+      throw new WorkerError('invalid_image', 'The image could not be decoded.');
     }
     return { data, width: info.width, height: info.height };
   } catch (error) {
@@ -71,20 +71,20 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
   }
 }
 
-function tooLarge(maxPixels: number): OcrError {
+function tooLarge(maxPixels: number): WorkerError {
   const megapixels = Math.floor(maxPixels / 1e5) / 10;
-  return new OcrError(
+  return new WorkerError(
     'image_too_large',
     `The image has more pixels than allowed (${megapixels} megapixels).`,
   );
 }
 
-function decodeFailure(error: unknown, maxPixels: number): OcrError {
-  if (error instanceof OcrError) {
+function decodeFailure(error: unknown, maxPixels: number): WorkerError {
+  if (error instanceof WorkerError) {
     return error;
   }
   if (error instanceof Error && /pixel limit/i.test(error.message)) {
     return tooLarge(maxPixels);
   }
-  return new OcrError('invalid_image', 'The image could not be decoded: it is corrupt or truncated.');
+  return new WorkerError('invalid_image', 'The image could not be decoded: it is corrupt or truncated.');
 }

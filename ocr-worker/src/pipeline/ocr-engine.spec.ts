@@ -3,7 +3,8 @@
  */
 import sharp from 'sharp';
 import type { OcrLine } from '@app/contracts';
-import { OcrEngine, OcrError } from './ocr-engine';
+import { workerErrorCodeOf } from '../common/testing/worker-error-code';
+import { OcrEngine } from './ocr-engine';
 
 /** These specs run the real PP-OCRv4 models on images rendered here; a run takes seconds on a loaded CPU. */
 jest.setTimeout(120_000);
@@ -60,15 +61,6 @@ function bounds(...lines: OcrLine[]): { left: number; right: number; top: number
 /** The words read, in reading order; the detector may cut a widely spaced row into several lines. */
 function words(text: string): string[] {
   return text.split(/\s+/).filter(Boolean);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof OcrError ? error.code : `unexpected ${String(error)}`;
-  }
 }
 
 describe(OcrEngine.name, () => {
@@ -218,11 +210,11 @@ describe(OcrEngine.name, () => {
 
   it('should answer bad input with the contract error codes', async () => {
     const jpeg = await sharp(png).jpeg().toBuffer();
-    expect(await codeOf(engine.recognize(Buffer.alloc(0), 'text'))).toBe('invalid_image');
-    expect(await codeOf(engine.recognize(Buffer.from('%PDF-1.7 not an image'), 'text'))).toBe(
+    expect(await workerErrorCodeOf(engine.recognize(Buffer.alloc(0), 'text'))).toBe('invalid_image');
+    expect(await workerErrorCodeOf(engine.recognize(Buffer.from('%PDF-1.7 not an image'), 'text'))).toBe(
       'unsupported_media_type',
     );
-    expect(await codeOf(engine.recognize(jpeg.subarray(0, jpeg.length >> 1), 'text'))).toBe('invalid_image');
+    expect(await workerErrorCodeOf(engine.recognize(jpeg.subarray(0, jpeg.length >> 1), 'text'))).toBe('invalid_image');
   });
 
   it('should refuse images over its pixel limit', async () => {
@@ -234,7 +226,7 @@ describe(OcrEngine.name, () => {
       maxPixels: 100_000,
     });
     try {
-      expect(await codeOf(small.recognize(png, 'text'))).toBe('image_too_large');
+      expect(await workerErrorCodeOf(small.recognize(png, 'text'))).toBe('image_too_large');
     } finally {
       await small.close();
     }

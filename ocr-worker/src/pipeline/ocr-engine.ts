@@ -11,12 +11,11 @@ import { measureQuality, qualityWarnings } from './image-quality';
 import { RgbImage, decodeImage } from './decode';
 import { detectText } from './detect';
 import { joinText, readingOrder, toMarkdown } from './layout';
-import { OcrError } from './ocr-error';
+import { WorkerError } from '../common/errors/worker-error';
 import { PageTurn, looksSideways, mostlyUpsideDown, quadToSent, turnImage } from './orientation';
 import { PipelineTuning, TuningOverrides, resolveTuning } from './pipeline-tuning';
 import { REC_HEIGHT, recognizeUpright } from './recognize';
 
-export { OcrError } from './ocr-error';
 export { PIPELINE_DEFAULTS, resolveTuning } from './pipeline-tuning';
 export type { PipelineTuning, TuningOverrides } from './pipeline-tuning';
 
@@ -134,7 +133,7 @@ export class OcrEngine {
 
   async recognize(image: Buffer, mode: OcrMode): Promise<EngineResult> {
     if (this.closed) {
-      throw new OcrError('internal_error', 'The OCR engine is shut down.');
+      throw new WorkerError('internal_error', 'The OCR engine is shut down.');
     }
     const stageMs: StageTimings = {
       decode: 0,
@@ -238,10 +237,7 @@ export class OcrEngine {
         return result;
       });
     } catch (error) {
-      if (error instanceof OcrError) {
-        throw error;
-      }
-      throw new OcrError('internal_error', 'The OCR engine failed on this image.', { cause: error });
+      throw WorkerError.from(error);
     }
   }
 

@@ -2,6 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes';
 import type { ApiKey } from '../api-key.entity';
 import { API_KEY_STATUSES, apiKeyStatus, type ApiKeyStatus } from '../api-key-status';
+import {
+  CIDRS_DESCRIPTION,
+  KeyRateLimitDto,
+  ORIGINS_DESCRIPTION,
+  RATE_DESCRIPTION,
+} from './key-restrictions.dto';
 
 /** A key as admins see it: never a secret or a hash. */
 export class ApiKeyDto {
@@ -46,6 +52,15 @@ export class ApiKeyDto {
   })
   dailyLimit!: number | null;
 
+  @ApiProperty({ type: [String], example: ['https://app.example.com'], description: ORIGINS_DESCRIPTION })
+  allowedOrigins!: string[];
+
+  @ApiProperty({ type: [String], example: ['203.0.113.0/24'], description: CIDRS_DESCRIPTION })
+  allowedCidrs!: string[];
+
+  @ApiProperty({ type: KeyRateLimitDto, nullable: true, description: RATE_DESCRIPTION })
+  rateLimit!: KeyRateLimitDto | null;
+
   @ApiPropertyOptional({
     example: 'p8d2w6c4n0ze',
     description: 'Present on a key made by rotating that one.',
@@ -87,6 +102,12 @@ export function toApiKeyDto(key: ApiKey): ApiKeyDto {
     expiresAt: key.expiresAt?.toISOString() ?? null,
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
     dailyLimit: key.dailyLimit,
+    allowedOrigins: [...key.allowedOrigins],
+    allowedCidrs: [...key.allowedCidrs],
+    rateLimit:
+      key.rateLimit === null || key.rateWindowSeconds === null
+        ? null
+        : { requests: key.rateLimit, windowSeconds: key.rateWindowSeconds },
     ...(key.rotatedFrom !== null && { rotatedFrom: key.rotatedFrom }),
     ...(key.graceEndsAt !== null && { graceEndsAt: key.graceEndsAt.toISOString() }),
   };

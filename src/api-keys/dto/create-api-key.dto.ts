@@ -14,6 +14,12 @@ import {
 } from 'class-validator';
 import { IsPlainText } from '../../common/validation/is-plain-text.decorator';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes';
+import {
+  AllowedCidrsProperty,
+  AllowedOriginsProperty,
+  RateLimitOverrideDto,
+  RateLimitProperty,
+} from './key-restrictions.dto';
 
 export const MAX_DAILY_LIMIT = 2_147_483_647;
 
@@ -70,4 +76,13 @@ export class CreateApiKeyDto {
   @Min(0)
   @Max(MAX_DAILY_LIMIT)
   dailyLimit?: number | null;
+
+  @AllowedOriginsProperty('create')
+  allowedOrigins?: string[];
+
+  @AllowedCidrsProperty('create')
+  allowedCidrs?: string[];
+
+  @RateLimitProperty('create')
+  rateLimit?: RateLimitOverrideDto | null;
 }

@@ -12,8 +12,17 @@ import {
 } from 'class-validator';
 import { IsPlainText } from '../../common/validation/is-plain-text.decorator';
 import { MAX_DAILY_LIMIT } from './create-api-key.dto';
+import {
+  AllowedCidrsProperty,
+  AllowedOriginsProperty,
+  RateLimitOverrideDto,
+  RateLimitProperty,
+} from './key-restrictions.dto';
 
-/** Only the fields sent change; `expiresAt` and `dailyLimit` may be set to null to clear them. */
+/**
+ * Only the fields sent change; `expiresAt`, `dailyLimit` and `rateLimit` may be set to null to clear
+ * them, and a list given replaces the key's (`[]` lifts that restriction).
+ */
 export class UpdateApiKeyDto {
   @ApiPropertyOptional({ example: 'receipts app (staging)', minLength: 1, maxLength: 200 })
   @IsOptional()
@@ -47,4 +56,13 @@ export class UpdateApiKeyDto {
   @Min(0)
   @Max(MAX_DAILY_LIMIT)
   dailyLimit?: number | null;
+
+  @AllowedOriginsProperty('update')
+  allowedOrigins?: string[];
+
+  @AllowedCidrsProperty('update')
+  allowedCidrs?: string[];
+
+  @RateLimitProperty('update')
+  rateLimit?: RateLimitOverrideDto | null;
 }

@@ -4,6 +4,9 @@ export type ApiErrorCode =
   | 'validation_failed'
   | 'invalid_api_key'
   | 'forbidden'
+  // Contract additions: a key used from an origin or a network its restrictions do not allow.
+  | 'origin_not_allowed'
+  | 'address_not_allowed'
   | 'not_found'
   // Contract addition: a change refused because of the resource's state (e.g. the last admin key).
   | 'conflict'

@@ -8,6 +8,14 @@ export const API_ERROR_CATALOGUE: Record<ApiErrorCode, { status: number; message
   },
   invalid_api_key: { status: 401, message: 'The API key is missing or invalid.' },
   forbidden: { status: 403, message: 'This API key lacks the scope this endpoint needs.' },
+  origin_not_allowed: {
+    status: 403,
+    message: 'This API key may not be used from the origin https://evil.example.com.',
+  },
+  address_not_allowed: {
+    status: 403,
+    message: 'This API key may not be used from the address 203.0.113.7.',
+  },
   not_found: { status: 404, message: 'No such resource.' },
   conflict: { status: 409, message: 'The change was refused: it would leave no usable admin key.' },
   payload_too_large: { status: 413, message: 'The request body exceeds the limit of 16777216 bytes.' },

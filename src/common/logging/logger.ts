@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp, HttpLogger } from 'pino-http';
@@ -15,9 +16,14 @@ type LoggedRequest = IncomingMessage & {
   apiKey?: { id?: unknown };
 };
 
-/** The gateway's root logger: the installation's one format (see @app/logging). */
+/**
+ * The gateway's root logger: the installation's one format (see @app/logging). A process of a
+ * gateway cluster (GATEWAY_PROCESSES > 1) names its pid on every line, so that an operator can
+ * tell the processes apart (one that keeps restarting, one that is slow).
+ */
 export function createLogger(config: AppConfig): Logger {
-  return createProcessLogger({ service: 'gateway', level: config.log.level });
+  const logger = createProcessLogger({ service: 'gateway', level: config.log.level });
+  return cluster.isWorker ? logger.child({ pid: process.pid }) : logger;
 }
 
 function pathOf(req: LoggedRequest): string {

@@ -1,13 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOrigin } from '../../api-keys/key-restrictions';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 300;
 export const MIN_TOKEN_TTL_SECONDS = 30;
 /** Also how long a signing secret must keep verifying after it stops signing. */
 export const MAX_TOKEN_TTL_SECONDS = 3600;
-
-/** An origin as browsers send it: scheme, host and optional port, no path and no trailing slash. */
-const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 export class CreateTokenDto {
   @ApiPropertyOptional({
@@ -27,11 +25,14 @@ export class CreateTokenDto {
     example: 'https://app.example.com',
     maxLength: 200,
     description:
-      "When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), else 403 forbidden.",
+      "When set, every request with the token must carry exactly this `Origin` header (a browser app's origin), " +
+      'else 403 origin_not_allowed. When the key has allowedOrigins, it must be one of them (else 403 origin_not_allowed), ' +
+      'and every request with the token is held to them as well.',
   })
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  @Matches(ORIGIN, { message: 'origin must be an origin such as https://app.example.com' })
+  // The same rule as a key's allowedOrigins: scheme, host and optional port, no path, no slash.
+  @IsOrigin({ message: 'origin must be an origin such as https://app.example.com' })
   origin?: string;
 }

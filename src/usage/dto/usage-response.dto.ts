@@ -63,7 +63,10 @@ export class UsageResponseDto {
   })
   resetsAt!: string;
 
-  @ApiProperty({ type: RateLimitPolicyDto, description: "The per-key rate limit of the key's tier." })
+  @ApiProperty({
+    type: RateLimitPolicyDto,
+    description: "The key's rate limit: its own (rateLimit of the key), else its tier's.",
+  })
   rateLimit!: RateLimitPolicyDto;
 
   @ApiPropertyOptional({ type: [DayUsageDto], description: 'Present when `days` was asked for.' })
