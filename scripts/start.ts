@@ -1,6 +1,9 @@
 import { connect } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
+import { connect as natsConnect } from 'nats';
+import { firstValueFrom, timeout } from 'rxjs';
 import { isAbsolute, join, relative } from 'node:path';
+import { natsCensus } from '@app/contracts';
 import { createProcessLogger } from '@app/logging';
 import {
   firstAdminKeyBanner,
@@ -91,6 +94,20 @@ async function httpAnswers(url: string): Promise<boolean> {
   }
 }
 
+/** WORKER_TRANSPORT=nats: the worker with this pid answers a health census on NATS (it listens on no port). */
+async function natsWorkerAnswers(servers: readonly string[], pid: number | undefined): Promise<boolean> {
+  if (pid === undefined) {
+    return false;
+  }
+  const nc = await natsConnect({ servers: [...servers], timeout: 2000 });
+  try {
+    const answers = await firstValueFrom(natsCensus(nc, 100).pipe(timeout(2000)));
+    return answers.some((answer) => answer.instance === `${hostname()}:${pid}`);
+  } finally {
+    await nc.close();
+  }
+}
+
 function tcpAccepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: reachable(host).replace(/^\[|\]$/g, ''), port });
@@ -154,14 +171,17 @@ class Supervisor {
       const env = childEnvironment({ DATABASE_URL: url });
       const workers = workerPlan(this.config, env);
       workers.forEach((plan) => this.workers.push(this.worker(plan, env)));
-      // The gateway spreads calls over every worker started here (see src/ocr-worker-client/).
+      // The gateway spreads calls over every worker started here (see src/ocr-worker-client/); on
+      // NATS they are the queue group's members, found by the NATS server.
       const gatewayEnv =
-        workers.length > 1 ? { ...env, WORKER_URLS: workers.map((plan) => `${plan.host}:${plan.port}`).join(',') } : env;
+        workers.length > 1 && !this.onNats
+          ? { ...env, WORKER_URLS: workers.map((plan) => `${plan.host}:${plan.port}`).join(',') }
+          : env;
       this.gateways.push(this.gateway(gatewayEnv));
       const base = `http://${reachable(this.config.http.host)}:${this.config.http.port}`;
       await Promise.all([
         ...this.workers.map((worker, index) =>
-          this.started(worker, `on ${workers[index].host}:${workers[index].port}`),
+          this.started(worker, this.onNats ? 'on NATS' : `on ${workers[index].host}:${workers[index].port}`),
         ),
         ...this.gateways.map((gateway) =>
           this.started(gateway, `listening on ${base} (API docs: ${base}/docs)`, 'listening'),
@@ -249,18 +269,25 @@ class Supervisor {
     };
   }
 
+  private get onNats(): boolean {
+    return this.config.worker.transport === 'nats';
+  }
+
   private worker(plan: WorkerPlan, env: NodeJS.ProcessEnv): Supervised {
     const { host, port } = plan;
+    // WORKER_TRANSPORT and NATS_URL reach the worker in `env`, as every variable does.
     const own = { ...env, WORKER_PORT: String(port), ...plan.env };
-    return new Supervised({
+    const servers = this.config.worker.natsServers;
+    const child: Supervised = new Supervised({
       ...this.restarting(),
       name: plan.name,
       command: () => nodeChild(WORKER_ENTRY, own),
-      endpoints: [{ host, port }],
-      ready: () => tcpAccepts(host, port),
+      endpoints: this.onNats ? [] : [{ host, port }],
+      ready: () => (this.onNats ? natsWorkerAnswers(servers, child.pid) : tcpAccepts(host, port)),
       readyTimeoutMs: WORKER_READY_TIMEOUT_MS,
       stopSteps: NODE_STOP_STEPS,
     });
+    return child;
   }
 
   private gateway(env: NodeJS.ProcessEnv): Supervised {

@@ -38,6 +38,8 @@ describe(AppConfig.name, () => {
       embedded: { port: 54329, dir: '/srv/app/data/postgres' },
     });
     expect(config.worker).toEqual({
+      transport: 'tcp',
+      natsServers: ['nats://127.0.0.1:4222'],
       host: '127.0.0.1',
       port: 5003,
       endpoints: [{ host: '127.0.0.1', port: 5003 }],
@@ -170,15 +172,16 @@ describe(AppConfig.name, () => {
     expect(loadConfig({}, '/srv/app').tokens.signingKeys).toEqual([]);
     const first = Buffer.alloc(32, 1).toString('base64url');
     const second = Buffer.alloc(48, 2).toString('base64url');
-    expect(loadConfig({ TOKEN_SIGNING_KEYS: ` ${first}, ${second} ` }, '/srv/app').tokens.signingKeys).toEqual([
-      first,
-      second,
-    ]);
+    expect(
+      loadConfig({ TOKEN_SIGNING_KEYS: ` ${first}, ${second} ` }, '/srv/app').tokens.signingKeys,
+    ).toEqual([first, second]);
     const short = Buffer.alloc(31, 3).toString('base64url');
     expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first},${short}` })).toEqual([
       expect.stringMatching(/^TOKEN_SIGNING_KEYS /),
     ]);
-    expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first}+/` })).toEqual([expect.stringMatching(/^TOKEN_SIGNING_KEYS /)]);
+    expect(problemsOf({ TOKEN_SIGNING_KEYS: `${first}+/` })).toEqual([
+      expect.stringMatching(/^TOKEN_SIGNING_KEYS /),
+    ]);
     expect(problemsOf({ TOKEN_SIGNING_KEYS: short }).join('\n')).not.toContain(short);
   });
 
@@ -234,6 +237,24 @@ describe(AppConfig.name, () => {
     expect(
       problemsOf({ URL_ALLOWED_PORTS: '443;80', URL_MAX_REDIRECTS: '11', URL_ALLOWED_HOSTS: 'a/b' }),
     ).toHaveLength(3);
+  });
+
+  it('should read WORKER_TRANSPORT and NATS_URL, and refuse what is not a NATS URL list', () => {
+    const config = loadConfig(
+      { WORKER_TRANSPORT: 'NATS', NATS_URL: 'nats://user:secret@10.0.0.5:4222, tls://nats-2.internal:4222' },
+      '/',
+    );
+    expect(config.worker.transport).toBe('nats');
+    expect(config.worker.natsServers).toEqual([
+      'nats://user:secret@10.0.0.5:4222',
+      'tls://nats-2.internal:4222',
+    ]);
+    expect(problemsOf({ WORKER_TRANSPORT: 'amqp' })).toEqual(['WORKER_TRANSPORT must be one of tcp, nats']);
+    for (const bad of ['http://10.0.0.5:4222', 'nats://', 'nats://a:1,,nats://b:2', '10.0.0.5:4222']) {
+      expect(problemsOf({ NATS_URL: bad })).toEqual([
+        'NATS_URL must be one or more nats:// or tls:// URLs (host:port), separated by commas',
+      ]);
+    }
   });
 
   it('should be immutable', () => {

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isIP } from 'node:net';
-import { validateEnvironment } from '@app/config';
+import { natsServers, validateEnvironment } from '@app/config';
+import type { WorkerTransportKind } from '@app/contracts';
 import { EnvironmentVariables, LogLevel } from './env.dto';
 import { parseTiers, TierLimits, Tiers } from './tiers';
 
@@ -41,6 +42,10 @@ export class AppConfig {
   };
   readonly redis!: { readonly url?: string };
   readonly worker!: {
+    /** WORKER_TRANSPORT: TCP to the endpoints below, or NATS to the workers' queue group on `natsServers`. */
+    readonly transport: WorkerTransportKind;
+    /** NATS_URL's servers (credentials included: never log them, see describeNatsServers). */
+    readonly natsServers: readonly string[];
     readonly host: string;
     readonly port: number;
     /** The workers this gateway spreads calls over: WORKER_URLS, else WORKER_HOST:WORKER_PORT. */
@@ -176,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     redis: { url: vars.REDIS_URL },
     worker: {
+      transport: vars.WORKER_TRANSPORT,
+      natsServers: natsServers(vars.NATS_URL),
       host: vars.WORKER_HOST,
       port: vars.WORKER_PORT,
       endpoints,

@@ -7,9 +7,13 @@ import {
   MAX_BODY_BYTES_RANGE,
   MAX_IMAGE_PIXELS_RANGE,
   PDF_MAX_PAGES_RANGE,
+  NATS_URL_MESSAGE,
+  NATS_URL_PATTERN,
   toBoolean,
+  toLowerCase,
   toNumber,
 } from '@app/config';
+import { WORKER_TRANSPORTS, type WorkerTransportKind } from '@app/contracts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -91,6 +95,15 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
+
+  /** `tcp`: the workers of WORKER_URLS (or WORKER_HOST:WORKER_PORT); `nats`: the workers' queue group on NATS_URL. */
+  @Transform(toLowerCase)
+  @IsIn(WORKER_TRANSPORTS, { message: `WORKER_TRANSPORT must be one of ${WORKER_TRANSPORTS.join(', ')}` })
+  WORKER_TRANSPORT: WorkerTransportKind = 'tcp';
+
+  /** The NATS server(s) for WORKER_TRANSPORT=nats: nats:// or tls:// URLs, comma-separated. */
+  @Matches(NATS_URL_PATTERN, { message: NATS_URL_MESSAGE })
+  NATS_URL = 'nats://127.0.0.1:4222';
 
   @IsString()
   WORKER_HOST = '127.0.0.1';

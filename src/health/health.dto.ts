@@ -38,7 +38,7 @@ export class HealthCheckDto {
 
   @ApiPropertyOptional({
     description:
-      'worker: of the workers configured (WORKER_URLS), how many serve; lanes and queues above are their sums',
+      'worker: of the workers configured (WORKER_URLS), how many serve; with WORKER_TRANSPORT=nats, how many of the queue group answered and how many were seen in the last 10 minutes; lanes and queues above are their sums',
     example: { inService: 2, configured: 2 },
   })
   workers?: WorkerCountDto;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
-import type { WorkerHealth } from '@app/contracts';
+import type { LinkHealth } from '../ocr-worker-client/worker-link';
 import { WorkerPool } from '../ocr-worker-client/worker-pool';
 import { HealthCheckDto, HealthDto } from './health.dto';
 
@@ -40,23 +40,25 @@ export class HealthService {
   }
 
   /**
-   * Up while at least one worker is in service: each in-service worker is asked afresh, the answers
-   * summed (lanes, queue, in flight); `workers` says how many of the configured ones serve.
+   * Up while at least one worker is in service: each in-service link is asked afresh, the answers
+   * summed (lanes, queue, in flight); `workers` says how many of the configured ones serve. On
+   * NATS one link asks the whole queue group: its answer counts the workers that answered, and
+   * "configured" is the workers it has seen in the last minutes (none is configured by name).
    */
   private async checkWorker(): Promise<HealthCheckDto> {
     const limit = this.config.worker.healthTimeoutMs;
-    const configured = this.workers.links.length;
     const serving = this.workers.inService;
+    const configured = (): number => this.workers.known;
     if (serving.length === 0) {
       return {
         status: 'down',
-        message: `No OCR worker is in service (${configured} configured): they leave health probes unanswered or refuse connections.`,
-        workers: { inService: 0, configured },
+        message: `No OCR worker is in service (${configured()} configured): they leave health probes unanswered or refuse connections.`,
+        workers: { inService: 0, configured: configured() },
       };
     }
     const answers = await Promise.allSettled(serving.map((link) => link.ask()));
     const healthy = answers
-      .filter((answer): answer is PromiseFulfilledResult<WorkerHealth> => answer.status === 'fulfilled')
+      .filter((answer): answer is PromiseFulfilledResult<LinkHealth> => answer.status === 'fulfilled')
       .map((answer) => answer.value);
     if (healthy.length === 0) {
       const timedOut = answers.some(
@@ -67,10 +69,10 @@ export class HealthService {
         message: timedOut
           ? `The OCR worker did not answer within ${limit} ms.`
           : 'The OCR worker is unreachable.',
-        workers: { inService: 0, configured },
+        workers: { inService: 0, configured: configured() },
       };
     }
-    const sum = (pick: (health: WorkerHealth) => number): number =>
+    const sum = (pick: (health: LinkHealth) => number): number =>
       healthy.reduce((total, h) => total + pick(h), 0);
     return {
       status: 'up',
@@ -80,7 +82,7 @@ export class HealthService {
       queueDepth: sum((h) => h.queueDepth),
       inFlight: sum((h) => h.inFlight),
       maxQueue: sum((h) => h.maxQueue),
-      workers: { inService: healthy.length, configured },
+      workers: { inService: sum((h) => h.workers ?? 1), configured: configured() },
     };
   }
 }

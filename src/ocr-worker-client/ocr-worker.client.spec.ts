@@ -23,11 +23,12 @@ describe(OcrWorkerClient.name, () => {
   function create(replies: Reply[], env: Record<string, string> = {}) {
     const config = loadConfig({ WORKER_CONNECTIONS: '1', ...env }, '/');
     const channels: ScriptedChannel[] = [];
-    const pool = new WorkerPool(() => {
+    const open = (): ScriptedChannel => {
       const channel = new ScriptedChannel(channels.length === 0 ? replies : []);
       channels.push(channel);
       return channel;
-    }, config);
+    };
+    const pool = new WorkerPool([{ endpoint: '127.0.0.1:5003', open }], config);
     const { metrics, workerDuration } = testMetrics();
     return { worker: new OcrWorkerClient(pool, metrics, config), channel: channels[0], workerDuration };
   }

@@ -82,7 +82,7 @@ export class OcrWorkerClient {
   ) {
     this.admission = new WorkerAdmission(
       config.worker.maxInflightBytes,
-      () => workers.capacity ?? config.worker.maxQueue * config.worker.endpoints.length,
+      () => workers.capacity ?? config.worker.maxQueue * workers.known,
     );
   }
 

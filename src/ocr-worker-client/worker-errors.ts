@@ -1,5 +1,10 @@
 import { HttpStatus } from '@nestjs/common';
-import { isWorkerErrorPayload, type WorkerErrorCode } from '@app/contracts';
+import {
+  isWorkerErrorPayload,
+  NatsPayloadTooLargeError,
+  NoWorkerSubscribedError,
+  type WorkerErrorCode,
+} from '@app/contracts';
 import { ApiError } from '../common/errors/api-error';
 import { API_ERROR_CATALOGUE } from '../common/errors/error-catalogue';
 
@@ -20,6 +25,20 @@ const CONNECTION_ERROR_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/**
+ * The transport reached no worker without a socket error to say so: on NATS, the server's "no
+ * responders" (no worker subscribed) or no connection to the NATS server.
+ */
+export class WorkerUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = WorkerUnreachableError.name;
+  }
+}
+
+/** Room for the packet's JSON beside the image in a NATS message, for the limit a client is told. */
+const NATS_ENVELOPE_BYTES = 1024;
+
 /** ClientTCP fails requests that were in flight on a socket that closed with this message. */
 const CONNECTION_CLOSED = 'Connection closed';
 
@@ -31,6 +50,9 @@ const CONNECTION_CLOSED = 'Connection closed';
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) {
     return false;
+  }
+  if (error instanceof WorkerUnreachableError || error instanceof NoWorkerSubscribedError) {
+    return true;
   }
   const code = (error as { code?: unknown }).code;
   return (
@@ -84,6 +106,19 @@ export function unavailableError(): ApiError {
   );
 }
 
+/**
+ * An image that the link to the workers cannot carry (NATS `max_payload`, 1 MiB unless the
+ * operator raised it): refused before it was sent, never cut into pieces.
+ */
+export function transportTooSmallError(maxPayload: number): ApiError {
+  const limit = Math.max(0, maxPayload - NATS_ENVELOPE_BYTES);
+  return new ApiError(
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    'payload_too_large',
+    `The image is larger than this server can pass to its OCR workers (about ${limit} bytes); send a smaller image.`,
+  );
+}
+
 function internalError(): ApiError {
   return new ApiError(
     HttpStatus.INTERNAL_SERVER_ERROR,
@@ -107,6 +142,9 @@ export function toWorkerApiError(error: unknown): ApiError {
   }
   if (isTimeout(error)) {
     return timeoutError();
+  }
+  if (error instanceof NatsPayloadTooLargeError) {
+    return transportTooSmallError(error.maxPayload);
   }
   if (isConnectionError(error)) {
     return unavailableError();

@@ -1,15 +1,32 @@
 import { Logger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { OcrPatterns, type WorkerHealth } from '@app/contracts';
+import type { WorkerHealth } from '@app/contracts';
 import { isConnectionError, unavailableError } from './worker-errors';
 
-/** One connection to the worker, as Nest's ClientTCP (WorkerTcpClient) offers it. */
+/**
+ * A health answer for what a link reaches: one worker (TCP), or the workers of the NATS queue
+ * group that answered, summed (lanes, queues, in flight) as if they were one.
+ */
+export interface LinkHealth extends WorkerHealth {
+  /** How many workers answered; absent: one. */
+  workers?: number;
+  /** How many workers this link has seen recently, answering or not; absent: one. */
+  known?: number;
+}
+
+/**
+ * One connection to the workers, as Nest's clients offer it: ClientTCP to one worker
+ * (WorkerTcpClient), ClientNats to the workers' queue group (WorkerNatsClient).
+ */
 export interface WorkerChannel {
   send<R>(pattern: string, data: unknown): Observable<R>;
   emit(pattern: string, data: unknown): Observable<unknown>;
+  /** One health question (`ocr.health`): the worker's answer, or on NATS every worker's, summed. */
+  health(): Observable<LinkHealth>;
   /** Drops the current connection: calls waiting on it fail, the next call dials afresh. */
   dropConnection(): void;
-  close(): void;
+  /** ClientNats closes asynchronously; nothing waits for it. */
+  close(): void | Promise<void>;
 }
 
 export interface WorkerLinkOptions {
@@ -51,7 +68,7 @@ export class WorkerLink {
   private readonly data: DataChannel[];
   private readonly control: WorkerChannel;
   private state: LinkState = 'unknown';
-  private health?: WorkerHealth;
+  private health?: LinkHealth;
   private probing = false;
   private timer?: NodeJS.Timeout;
 
@@ -81,8 +98,9 @@ export class WorkerLink {
 
   stop(): void {
     clearInterval(this.timer);
-    this.data.forEach(({ channel }) => channel.close());
-    this.control.close();
+    for (const channel of [...this.data.map((data) => data.channel), this.control]) {
+      Promise.resolve(channel.close()).catch(() => undefined);
+    }
   }
 
   /** False while the worker is out of service: calls would only wait for nothing. */
@@ -91,8 +109,13 @@ export class WorkerLink {
   }
 
   /** The worker's last health answer; undefined before the first one or while out of service. */
-  get lastHealth(): WorkerHealth | undefined {
+  get lastHealth(): LinkHealth | undefined {
     return this.state === 'down' ? undefined : this.health;
+  }
+
+  /** Workers behind this link as last seen: one for TCP, the queue group's members on NATS. */
+  get known(): number {
+    return this.health?.known ?? 1;
   }
 
   /**
@@ -127,8 +150,8 @@ export class WorkerLink {
    * (a burst of work), timers run before the sockets are read, and an answer already waiting would
    * otherwise take a healthy worker out of service.
    */
-  ask(): Promise<WorkerHealth> {
-    return new Promise<WorkerHealth>((resolve, reject) => {
+  ask(): Promise<LinkHealth> {
+    return new Promise<LinkHealth>((resolve, reject) => {
       let settled = false;
       // Set after the send, which may already have failed synchronously (a refused connection).
       const deadline: { timer?: NodeJS.Timeout } = {};
@@ -138,9 +161,10 @@ export class WorkerLink {
         clearTimeout(deadline.timer);
         return first;
       };
-      const subscription = this.control.send<WorkerHealth>(OcrPatterns.health, {}).subscribe({
+      const subscription = this.control.health().subscribe({
         next: (health) => settle() && resolve(health),
-        error: (error: unknown) => settle() && reject(error instanceof Error ? error : new Error(String(error))),
+        error: (error: unknown) =>
+          settle() && reject(error instanceof Error ? error : new Error(String(error))),
       });
       if (settled) {
         return;
@@ -150,7 +174,11 @@ export class WorkerLink {
           setImmediate(() => {
             if (settle()) {
               subscription.unsubscribe();
-              reject(Object.assign(new Error('The worker left a health probe unanswered.'), { name: 'TimeoutError' }));
+              reject(
+                Object.assign(new Error('The worker left a health probe unanswered.'), {
+                  name: 'TimeoutError',
+                }),
+              );
             }
           }),
         this.options.healthTimeoutMs,

@@ -18,14 +18,18 @@ function pool(probes: Array<ScriptedChannel['replies']>) {
     '/',
   );
   const channels = new Map<number, ScriptedChannel[]>();
-  const created = new WorkerPool(({ port }) => {
-    const index = port - 5003;
-    const list = channels.get(index) ?? [];
-    const channel = new ScriptedChannel(list.length === 1 ? [...probes[index]] : []);
-    list.push(channel);
-    channels.set(index, list);
-    return channel;
-  }, config);
+  const targets = config.worker.endpoints.map(({ host, port }) => ({
+    endpoint: `${host}:${port}`,
+    open: () => {
+      const index = port - 5003;
+      const list = channels.get(index) ?? [];
+      const channel = new ScriptedChannel(list.length === 1 ? [...probes[index]] : []);
+      list.push(channel);
+      channels.set(index, list);
+      return channel;
+    },
+  }));
+  const created = new WorkerPool(targets, config);
   return { pool: created, channels };
 }
 

@@ -4,12 +4,24 @@ import { AppConfig } from '../config';
 import { unavailableError } from './worker-errors';
 import { WorkerLink, type WorkerChannel } from './worker-link';
 
-/** DI token of the function that opens a WorkerChannel to a worker (see ocr-worker-client.module.ts). */
-export const WORKER_CHANNEL_FACTORY = 'WORKER_CHANNEL_FACTORY';
-export type WorkerChannelFactory = (worker: { host: string; port: number }) => WorkerChannel;
+/**
+ * DI token of what the links reach, one WorkerLink each, as the transport decides
+ * (ocr-worker-client.module.ts): each worker of WORKER_URLS on TCP, the queue group on NATS.
+ */
+export const WORKER_TARGETS = 'WORKER_TARGETS';
+export interface WorkerTarget {
+  /** For logs and /health: `host:port`, or the NATS servers and queue group (no credentials). */
+  readonly endpoint: string;
+  /** A new channel to it. */
+  open(): WorkerChannel;
+}
 
 /**
- * The workers of WORKER_URLS, one WorkerLink each. A call goes to the worker in service with the
+ * The workers, one WorkerLink per target: each worker of WORKER_URLS on TCP; on NATS one link to
+ * the queue group, whose members the NATS server picks among (its health answers are the
+ * members' summed, so capacity and load read the same).
+ *
+ * On TCP: A call goes to the worker in service with the
  * least work from this gateway for its size (calls in flight over lanes + queue, as its last
  * health answer gives them); a frozen or dead worker is out of service within
  * WORKER_PROBE_INTERVAL_MS + HEALTH_TIMEOUT_MS and gets nothing until it answers again.
@@ -18,12 +30,12 @@ export type WorkerChannelFactory = (worker: { host: string; port: number }) => W
 export class WorkerPool implements OnModuleInit, OnModuleDestroy {
   readonly links: readonly WorkerLink[];
 
-  constructor(@Inject(WORKER_CHANNEL_FACTORY) open: WorkerChannelFactory, config: AppConfig) {
+  constructor(@Inject(WORKER_TARGETS) targets: readonly WorkerTarget[], config: AppConfig) {
     const { connections, healthTimeoutMs, probeIntervalMs } = config.worker;
-    this.links = config.worker.endpoints.map(
-      (endpoint) =>
-        new WorkerLink(() => open(endpoint), {
-          endpoint: `${endpoint.host}:${endpoint.port}`,
+    this.links = targets.map(
+      (target) =>
+        new WorkerLink(() => target.open(), {
+          endpoint: target.endpoint,
           connections,
           healthTimeoutMs,
           probeIntervalMs,
@@ -56,6 +68,11 @@ export class WorkerPool implements OnModuleInit, OnModuleDestroy {
       throw unavailableError();
     }
     return pool.reduce((best, next) => (load(next) < load(best) ? next : best));
+  }
+
+  /** Workers behind the links as last seen (WORKER_URLS on TCP; the queue group's members on NATS). */
+  get known(): number {
+    return this.links.reduce((sum, link) => sum + link.known, 0);
   }
 
   /** Jobs the workers in service can take (lanes + queue), summed; undefined before any has answered. */

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientTCP, TcpClientOptions, TcpSocket } from '@nestjs/microservices';
+import type { Observable } from 'rxjs';
+import { OcrPatterns, type WorkerHealth } from '@app/contracts';
 
 export type WorkerTcpClientOptions = Required<TcpClientOptions>['options'] & {
   /** A connection attempt not established within this is abandoned with WorkerConnectTimeoutError. */
@@ -45,6 +47,10 @@ export class WorkerTcpClient extends ClientTCP {
     net.once('connect', clear);
     net.once('close', clear);
     return socket;
+  }
+
+  health(): Observable<WorkerHealth> {
+    return this.send<WorkerHealth>(OcrPatterns.health, {});
   }
 
   /**

@@ -132,9 +132,30 @@ describe('docker-compose.yml', () => {
         security_opt: ['no-new-privileges:true'],
       });
     }
-    for (const name of ['WORKER_PORT', 'WORKER_MAX_QUEUE', 'MAX_BODY_BYTES', 'MAX_IMAGE_PIXELS']) {
+    for (const name of [
+      'WORKER_PORT',
+      'WORKER_MAX_QUEUE',
+      'MAX_BODY_BYTES',
+      'MAX_IMAGE_PIXELS',
+      'WORKER_TRANSPORT',
+      'NATS_URL',
+    ]) {
       expect({ name, value: worker.environment[name] }).toEqual({ name, value: gateway.environment[name] });
     }
+  });
+
+  it('should offer NATS as a profile: the server on the internal network only, unpublished, with room for an image', () => {
+    const { nats } = compose.services;
+    expect(nats.profiles).toEqual(['nats']);
+    expect(nats.networks).toEqual(['ocr']);
+    expect(nats.ports).toBeUndefined();
+    expect(worker.environment.NATS_URL).toBe('nats://nats:4222');
+    const [mount] = nats.volumes as string[];
+    const conf = readFileSync(join(ROOT, mount.split(':')[0]), 'utf8');
+    const maxPayload = /^max_payload:\s*(\d+)MB$/m.exec(conf);
+    expect(Number(maxPayload?.[1]) * 1024 * 1024).toBeGreaterThan(
+      Number(gateway.environment.MAX_BODY_BYTES) + 1024,
+    );
   });
 
   it('should name entry points that the build has', () => {

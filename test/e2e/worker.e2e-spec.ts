@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect as connectSocket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -172,9 +172,10 @@ describe('OCR worker (real process, real models)', () => {
     }
   });
 
-  it('should report its device, model, lanes and an idle queue', async () => {
+  it('should report its device, model, lanes and an idle queue, and which process it is', async () => {
     await expect(health()).resolves.toEqual({
       status: 'ok',
+      instance: `${hostname()}:${worker.child.pid}`,
       device: 'cpu',
       model: expect.stringContaining('PP-OCR'),
       lanes: 2,

@@ -983,7 +983,7 @@ export interface components {
              */
             maxQueue?: number;
             /**
-             * @description worker: of the workers configured (WORKER_URLS), how many serve; lanes and queues above are their sums
+             * @description worker: of the workers configured (WORKER_URLS), how many serve; with WORKER_TRANSPORT=nats, how many of the queue group answered and how many were seen in the last 10 minutes; lanes and queues above are their sums
              * @example {
              *       "inService": 2,
              *       "configured": 2

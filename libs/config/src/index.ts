@@ -1,3 +1,4 @@
 export * from './env-transforms';
 export * from './limits';
 export * from './validate-environment';
+export * from './nats-url';

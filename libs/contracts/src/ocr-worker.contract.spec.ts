@@ -1,26 +1,14 @@
-import { isWorkerErrorCode, isWorkerErrorPayload, WORKER_ERROR_CODES } from './ocr-worker.contract';
+import { NATS_QUEUE_PATTERNS, OcrPatterns } from './ocr-worker.contract';
 
-describe(isWorkerErrorCode.name, () => {
-  it.each(WORKER_ERROR_CODES)('should know %s', (code) => {
-    expect(isWorkerErrorCode(code)).toBe(true);
+describe('NATS_QUEUE_PATTERNS', () => {
+  it('should give every piece of work to one worker of the queue group', () => {
+    expect([...NATS_QUEUE_PATTERNS].sort()).toEqual(
+      [OcrPatterns.recognize, OcrPatterns.inspectDocument, OcrPatterns.readDocument].sort(),
+    );
   });
 
-  it.each([['rate_limited'], [''], [undefined], [7]])('should not take %p for a worker code', (value) => {
-    expect(isWorkerErrorCode(value)).toBe(false);
-  });
-});
-
-describe(isWorkerErrorPayload.name, () => {
-  it('should take the plain object an RpcException of the worker arrives as', () => {
-    expect(isWorkerErrorPayload({ code: 'image_too_large', message: 'Too many pixels.' })).toBe(true);
-  });
-
-  it('should refuse an Error, an unknown code and a missing message', () => {
-    const error = Object.assign(new Error('busy'), { code: 'worker_overloaded' });
-    expect(isWorkerErrorPayload(error)).toBe(false);
-    expect(isWorkerErrorPayload({ code: 'teapot', message: 'no' })).toBe(false);
-    expect(isWorkerErrorPayload({ code: 'timeout' })).toBe(false);
-    expect(isWorkerErrorPayload(null)).toBe(false);
-    expect(isWorkerErrorPayload('timeout')).toBe(false);
+  it('should let every worker hear health questions and cancels', () => {
+    expect(NATS_QUEUE_PATTERNS).not.toContain(OcrPatterns.health);
+    expect(NATS_QUEUE_PATTERNS).not.toContain(OcrPatterns.cancel);
   });
 });

@@ -1,8 +1,21 @@
 /**
- * The message contract between the gateway and the private OCR worker (NestJS TCP transport,
- * framed by transport/framed-socket.ts so that Buffers travel as raw bytes).
+ * The message contract between the gateway and the private OCR workers: NestJS's TCP transport
+ * (framed by transport/framed-socket.ts so that Buffers travel as raw bytes), or its NATS
+ * transport (the same frame as each message's bytes, transport/nats-codec.ts).
  * Shared by both apps; holds no providers.
  */
+
+/** How the gateway reaches its workers (WORKER_TRANSPORT): TCP, the default, or NATS. */
+export const WORKER_TRANSPORTS = ['tcp', 'nats'] as const;
+export type WorkerTransportKind = (typeof WORKER_TRANSPORTS)[number];
+
+/**
+ * On NATS, every worker subscribes to `ocr.recognize` in this queue group: the server hands each
+ * job to one member, so any number of worker hosts share the load, and one that disconnects (or
+ * stops answering the server's pings) drops out. `ocr.health` and `ocr.cancel` reach every worker
+ * (no queue group): the gateway counts the health answers, and the one worker holding a job drops it.
+ */
+export const NATS_WORKER_QUEUE = 'ocr-workers';
 
 export const OcrPatterns = {
   recognize: 'ocr.recognize',
@@ -14,6 +27,18 @@ export const OcrPatterns = {
   /** Reads chosen pages of a document: from its text layer, or rendered and recognised. */
   readDocument: 'ocr.document.read',
 } as const;
+
+/** Patterns every worker on NATS hears (the gateway counts health answers; the holder of a job cancels it). */
+const BROADCAST_PATTERNS: readonly string[] = [OcrPatterns.health, OcrPatterns.cancel];
+
+/**
+ * The patterns a worker on NATS takes in the NATS_WORKER_QUEUE group: every piece of work (an
+ * image, a document's inspection or reading) goes to one worker. Work by default, so a pattern
+ * added later cannot be done by every worker at once.
+ */
+export const NATS_QUEUE_PATTERNS: readonly string[] = Object.values(OcrPatterns).filter(
+  (pattern) => !BROADCAST_PATTERNS.includes(pattern),
+);
 
 export const OCR_MODES = ['text', 'lines', 'markdown'] as const;
 export type OcrMode = (typeof OCR_MODES)[number];
@@ -146,6 +171,8 @@ export interface RecognizeResult {
 
 export interface WorkerHealth {
   status: 'ok';
+  /** Which worker process answered (host name and pid): how a gateway on NATS counts its workers. */
+  instance?: string;
   device: 'cpu' | 'cuda';
   model: string;
   lanes: number;

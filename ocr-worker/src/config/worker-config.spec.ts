@@ -26,8 +26,22 @@ describe('loadWorkerConfig', () => {
     throw new Error('expected a WorkerConfigError');
   }
 
+  it('should join the NATS queue group on NATS_URL with WORKER_TRANSPORT=nats, and refuse a bad URL', () => {
+    expect(
+      loadWorkerConfig({ WORKER_TRANSPORT: 'nats', NATS_URL: 'nats://10.0.0.5:4222,tls://n2:4222' }, 2)
+        .transport,
+    ).toEqual({ kind: 'nats', servers: ['nats://10.0.0.5:4222', 'tls://n2:4222'] });
+    expect(() => loadWorkerConfig({ WORKER_TRANSPORT: 'mqtt' }, 2)).toThrow(
+      'WORKER_TRANSPORT must be one of tcp, nats',
+    );
+    expect(() => loadWorkerConfig({ WORKER_TRANSPORT: 'nats', NATS_URL: 'redis://x:1' }, 2)).toThrow(
+      /^NATS_URL must be/,
+    );
+  });
+
   it('should default to loopback, port 5003 and automatic lanes, threads and device', () => {
     expect(loadWorkerConfig({}, 2)).toEqual({
+      transport: { kind: 'tcp' },
       host: '127.0.0.1',
       port: 5003,
       maxQueue: 64,

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { validateEnvironment } from '@app/config';
+import { natsServers, validateEnvironment } from '@app/config';
 import type { ProcessLogLevel } from '@app/logging';
 import { WorkerEnvironment, type OcrDevice, type WorkerLogLevel } from './worker-env.dto';
 
@@ -16,7 +16,12 @@ export interface ModelPaths {
   dictPath?: string;
 }
 
+/** Where the worker takes jobs: its own TCP port, or the workers' queue group on NATS. */
+export type WorkerTransportConfig = { kind: 'tcp' } | { kind: 'nats'; servers: string[] };
+
 export interface WorkerConfig {
+  transport: WorkerTransportConfig;
+  /** TCP only: where the worker listens. */
   host: string;
   port: number;
   /** Where GET /metrics answers, on 127.0.0.1 only; undefined (the default): no metrics server. */
@@ -112,6 +117,10 @@ export function loadWorkerConfig(env: Env = process.env, cores = availableParall
     throw new WorkerConfigError('WORKER_METRICS_PORT', 'must differ from WORKER_PORT');
   }
   return {
+    transport:
+      vars.WORKER_TRANSPORT === 'nats'
+        ? { kind: 'nats', servers: natsServers(vars.NATS_URL) }
+        : { kind: 'tcp' },
     host: vars.WORKER_HOST,
     port: vars.WORKER_PORT,
     metricsPort: vars.WORKER_METRICS_PORT,

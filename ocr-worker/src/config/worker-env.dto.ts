@@ -20,8 +20,11 @@ import {
   PDF_MAX_PAGES_RANGE,
   toBoolean,
   toLowerCase,
+  NATS_URL_MESSAGE,
+  NATS_URL_PATTERN,
   toNumber,
 } from '@app/config';
+import { WORKER_TRANSPORTS, type WorkerTransportKind } from '@app/contracts';
 
 export const OCR_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type OcrDevice = (typeof OCR_DEVICES)[number];
@@ -53,6 +56,15 @@ const notAuto = (field: 'OCR_LANES' | 'OCR_INTRA_OP_THREADS') => (env: WorkerEnv
  * gateway's (`@app/config`) for what both read. Validated once by `loadWorkerConfig`.
  */
 export class WorkerEnvironment {
+  /** `tcp`: listen on WORKER_HOST:WORKER_PORT; `nats`: join the workers' queue group on NATS_URL. */
+  @Transform(toLowerCase)
+  @IsIn(WORKER_TRANSPORTS, { message: `WORKER_TRANSPORT must be one of ${WORKER_TRANSPORTS.join(', ')}` })
+  WORKER_TRANSPORT: WorkerTransportKind = 'tcp';
+
+  /** The NATS server(s) for WORKER_TRANSPORT=nats: nats:// or tls:// URLs, comma-separated. */
+  @Matches(NATS_URL_PATTERN, { message: NATS_URL_MESSAGE })
+  NATS_URL = 'nats://127.0.0.1:4222';
+
   @Matches(/^[A-Za-z0-9.:[\]-]+$/, { message: 'WORKER_HOST must be a host name or an IP address' })
   WORKER_HOST = '127.0.0.1';
 

@@ -14,8 +14,12 @@ export class OcrController {
   constructor(private readonly ocr: OcrService) {}
 
   @MessagePattern(OcrPatterns.recognize)
-  recognize(@Payload() request: unknown, @Ctx() context: TcpContext): Promise<RecognizeResult> {
-    return this.ocr.recognize(request, context.getSocketRef().netSocket);
+  recognize(@Payload() request: unknown, @Ctx() context: unknown): Promise<RecognizeResult> {
+    // On NATS (NatsContext) no connection belongs to the caller: only the deadline and ocr.cancel.
+    return this.ocr.recognize(
+      request,
+      context instanceof TcpContext ? context.getSocketRef().netSocket : undefined,
+    );
   }
 
   @MessagePattern(OcrPatterns.inspectDocument)

@@ -13,6 +13,7 @@ import {
   parseReadDocumentRequest,
   parseRecognizeRequest,
 } from './recognize-request';
+import { workerInstance } from './worker-instance';
 
 /** A US Letter page, about the size of A4, in points: what a PDF page is expected to render to. */
 const TYPICAL_PAGE_POINTS = 612 * 792;
@@ -29,7 +30,8 @@ export class OcrService implements BeforeApplicationShutdown {
   ) {}
 
   /**
-   * `socket`: the connection the request came on; its closing cancels the job if still queued.
+   * `socket`: the TCP connection the request came on; its closing cancels the job if still queued.
+   * On NATS there is none: a job is dropped unstarted at its deadline or on `ocr.cancel`.
    * Failures are thrown as they are: WorkerExceptionsFilter logs, counts and answers them.
    */
   async recognize(data: unknown, socket?: Socket): Promise<RecognizeResult> {
@@ -147,7 +149,7 @@ export class OcrService implements BeforeApplicationShutdown {
   }
 
   health(): WorkerHealth {
-    return this.scheduler.health();
+    return { ...this.scheduler.health(), instance: workerInstance() };
   }
 
   /** A document job through the scheduler, its caller watched like an image's. */

@@ -1,5 +1,5 @@
 import { NEVER, type Observable, of, throwError } from 'rxjs';
-import type { WorkerHealth } from '@app/contracts';
+import { OcrPatterns, type WorkerHealth } from '@app/contracts';
 import type { WorkerChannel } from '../worker-link';
 
 export type Reply = () => Observable<unknown>;
@@ -19,6 +19,10 @@ export class ScriptedChannel implements WorkerChannel {
       throw new Error(`unexpected send #${this.sent.length} (${pattern})`);
     }
     return reply() as Observable<R>;
+  }
+
+  health(): Observable<WorkerHealth> {
+    return this.send<WorkerHealth>(OcrPatterns.health, {});
   }
 
   emit(pattern: string, data: unknown): Observable<unknown> {

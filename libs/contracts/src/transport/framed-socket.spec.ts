@@ -9,10 +9,16 @@ function body(buffers: Buffer[]): Buffer {
 describe('framed-socket', () => {
   it('should carry Buffers anywhere in a message as raw bytes, each with an ArrayBuffer of its own', () => {
     const image = Buffer.from([0, 1, 2, 255, 254]);
-    const message = { pattern: 'p', data: { bytes: image, list: [Buffer.from('ab'), 3], text: 'é' }, id: '1' };
+    const message = {
+      pattern: 'p',
+      data: { bytes: image, list: [Buffer.from('ab'), 3], text: 'é' },
+      id: '1',
+    };
     const frame = encodeFrame(message);
     // The image is written as it is, not copied into the frame or encoded.
-    expect(frame.some((part) => part.buffer === image.buffer && part.byteOffset === image.byteOffset)).toBe(true);
+    expect(frame.some((part) => part.buffer === image.buffer && part.byteOffset === image.byteOffset)).toBe(
+      true,
+    );
     const decoded = decodeFrame(body(frame)) as typeof message;
     expect(decoded).toEqual(message);
     expect(Buffer.isBuffer(decoded.data.bytes)).toBe(true);
