@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { createTestDatabase } from '../support/database';
 import { runNode } from '../support/keys';
 import { built } from '../support/paths';
+import { makePdf, scannedPage } from '../support/pdf';
 import { NATS_SERVER_BINARY, spawnNatsWorker, startNatsServer } from '../support/nats';
 import { expectError, insertKey, openDatabase, postJson, renderPng, type TestKey } from '../support/ocr';
 import { startGateway, stopAll, type GatewayProcess, type ManagedProcess } from '../support/processes';
@@ -116,6 +117,25 @@ describe('two OCR workers on NATS behind one gateway (real processes, real nats-
       }
       await fn();
     });
+
+  maybe('should read a PDF over NATS: its text-layer page and its scanned page', async () => {
+    const pdf = await makePdf([
+      { kind: 'text', lines: [{ text: 'Invoice 7731 due 2026-12-31', x: 72, y: 700, size: 18 }] },
+      await scannedPage(['TOTAL 12.50']),
+    ]);
+    const answer = await postJson(gateway.url, key, { image: pdf.toString('base64') });
+    if (answer.status !== 200) {
+      process.stdout.write(`${JSON.stringify(answer.body)}\n${gateway.output()}\n${workers.map((w) => w.output()).join('\n')}\n`);
+    }
+    expect(answer.status).toBe(200);
+    const { pages } = answer.body as { pages: Array<{ page: number; source: string; text: string }> };
+    expect(pages.map(({ page, source }) => [page, source])).toEqual([
+      [1, 'text-layer'],
+      [2, 'ocr'],
+    ]);
+    expect(pages[0].text).toBe('Invoice 7731 due 2026-12-31');
+    expect(pages[1].text).toContain('12.50');
+  });
 
   maybe('should count both workers of the queue group and sum their lanes', async () => {
     await expect(workerCheck(gateway)).resolves.toMatchObject({

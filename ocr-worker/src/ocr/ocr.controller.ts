@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, TcpContext } from '@nestjs/microservices';
 import {
@@ -15,21 +16,17 @@ export class OcrController {
 
   @MessagePattern(OcrPatterns.recognize)
   recognize(@Payload() request: unknown, @Ctx() context: unknown): Promise<RecognizeResult> {
-    // On NATS (NatsContext) no connection belongs to the caller: only the deadline and ocr.cancel.
-    return this.ocr.recognize(
-      request,
-      context instanceof TcpContext ? context.getSocketRef().netSocket : undefined,
-    );
+    return this.ocr.recognize(request, callerSocket(context));
   }
 
   @MessagePattern(OcrPatterns.inspectDocument)
-  inspectDocument(@Payload() request: unknown, @Ctx() context: TcpContext): Promise<DocumentInfo> {
-    return this.ocr.inspectDocument(request, context.getSocketRef().netSocket);
+  inspectDocument(@Payload() request: unknown, @Ctx() context: unknown): Promise<DocumentInfo> {
+    return this.ocr.inspectDocument(request, callerSocket(context));
   }
 
   @MessagePattern(OcrPatterns.readDocument)
-  readDocument(@Payload() request: unknown, @Ctx() context: TcpContext): Promise<ReadDocumentResult> {
-    return this.ocr.readDocument(request, context.getSocketRef().netSocket);
+  readDocument(@Payload() request: unknown, @Ctx() context: unknown): Promise<ReadDocumentResult> {
+    return this.ocr.readDocument(request, callerSocket(context));
   }
 
   @EventPattern(OcrPatterns.cancel)
@@ -41,4 +38,12 @@ export class OcrController {
   health(): WorkerHealth {
     return this.ocr.health();
   }
+}
+
+/**
+ * The caller's connection, whose closing drops its queued jobs. On NATS (NatsContext) no
+ * connection belongs to the caller: only the deadline and ocr.cancel end a job early.
+ */
+function callerSocket(context: unknown): Socket | undefined {
+  return context instanceof TcpContext ? context.getSocketRef().netSocket : undefined;
 }
