@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { timeout } from 'rxjs';
 import {
+  isWorkerErrorPayload,
   OcrPatterns,
   type CancelRequest,
   type DeclaredImage,
@@ -178,10 +179,14 @@ export class OcrWorkerClient {
         .pipe(timeout(left))
         .subscribe({
           next: (result) => {
+            lease.answered();
             finish();
             resolve(result);
           },
           error: (error: unknown) => {
+            if (isWorkerErrorPayload(error)) {
+              lease.answered();
+            }
             finish();
             // Connection failures stay as they are, for the retry; anything else is final.
             reject(isConnectionError(error) ? (error as Error) : toWorkerApiError(error));

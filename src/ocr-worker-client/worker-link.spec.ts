@@ -65,6 +65,41 @@ describe(WorkerLink.name, () => {
     worker.stop();
   });
 
+  it('should keep a worker in service whose probe is late while it answers calls', async () => {
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    const { link: worker, control } = link([healthAnswer(), silent, ...Array(20).fill(healthAnswer())]);
+    worker.start();
+    await settle();
+    const probesBefore = control.sent.length;
+    // The silent probe is out: the worker answers calls on its data connections meanwhile.
+    const answering = setInterval(() => {
+      const lease = worker.lease(1);
+      lease.answered();
+      lease.release();
+    }, 20);
+    try {
+      await settle(250);
+      expect(control.sent.length).toBeGreaterThan(probesBefore);
+      expect(worker.inService).toBe(true);
+      expect(control.drops).toBe(1);
+    } finally {
+      clearInterval(answering);
+      worker.stop();
+    }
+  });
+
+  it('should take a worker out whose calls were answered only before the probe went unanswered', async () => {
+    const { link: worker } = link([healthAnswer(), silent]);
+    worker.start();
+    await settle();
+    const lease = worker.lease(1);
+    lease.answered();
+    lease.release();
+    await settle(250);
+    expect(worker.inService).toBe(false);
+    worker.stop();
+  });
+
   it('should be out of service while the worker refuses connections', async () => {
     const { link: worker } = link([refused]);
     expect(worker.inService).toBe(true);

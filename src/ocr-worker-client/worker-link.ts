@@ -40,6 +40,8 @@ export interface WorkerLinkOptions {
 /** What a call is sent on: release it once answered. */
 export interface WorkerLease {
   readonly channel: WorkerChannel;
+  /** The worker answered the call (a result or its own error): it is alive, whatever a probe says. */
+  answered(): void;
   release(): void;
 }
 
@@ -58,7 +60,8 @@ type LinkState = 'unknown' | 'up' | 'down';
  * Calls go over WORKER_CONNECTIONS data connections, each to the one with the fewest bytes in
  * flight, so a large upload being written never delays a small one behind it on the same socket.
  * Health probes go over a connection of their own every WORKER_PROBE_INTERVAL_MS; a probe left
- * unanswered for HEALTH_TIMEOUT_MS (or a refused connection) takes the worker out of service: the
+ * unanswered for HEALTH_TIMEOUT_MS while no call was answered either (or a refused
+ * connection) takes the worker out of service: the
  * data connections are dropped, so calls waiting on a frozen worker fail at once, and new calls
  * are answered 503 worker_unavailable without being sent. The first answered probe puts it back.
  * Before the first probe has answered, calls are tried (a refused connection fails fast anyway).
@@ -71,6 +74,8 @@ export class WorkerLink {
   private health?: LinkHealth;
   private probing = false;
   private timer?: NodeJS.Timeout;
+  /** performance.now() of the last answer to a call on a data connection. */
+  private lastAnswerAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     open: () => WorkerChannel,
@@ -134,6 +139,9 @@ export class WorkerLink {
     let released = false;
     return {
       channel: chosen.channel,
+      answered: () => {
+        this.lastAnswerAt = performance.now();
+      },
       release: () => {
         if (!released) {
           released = true;
@@ -191,6 +199,7 @@ export class WorkerLink {
       return;
     }
     this.probing = true;
+    const askedAt = performance.now();
     try {
       this.health = await this.ask();
       if (this.state !== 'up') {
@@ -198,6 +207,14 @@ export class WorkerLink {
       }
       this.state = 'up';
     } catch (error) {
+      if (!isConnectionError(error) && this.lastAnswerAt > askedAt) {
+        // Calls were answered while the probe waited: the worker runs, its health answer is only
+        // late (its event loop or this one busy with large uploads). A frozen worker answers
+        // nothing after the probe that finds it out, so this never keeps one in service.
+        this.control.dropConnection();
+        this.logger.debug(`health probe unanswered within ${this.options.healthTimeoutMs} ms, but calls were answered meanwhile`);
+        return;
+      }
       this.takeOutOfService(error);
     } finally {
       this.probing = false;
