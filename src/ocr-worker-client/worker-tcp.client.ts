@@ -39,8 +39,16 @@ export class WorkerTcpClient extends ClientTCP {
   override createSocket(): TcpSocket {
     const socket = super.createSocket();
     const net = socket.netSocket;
+    // The verdict waits one more I/O poll: after this gateway's event loop was blocked (parsing
+    // large uploads), timers run before the sockets are read, and a handshake already completed
+    // would otherwise be taken for a frozen worker.
     const timer = setTimeout(
-      () => net.destroy(new WorkerConnectTimeoutError(this.connectTimeoutMs)),
+      () =>
+        setImmediate(() => {
+          if (net.connecting) {
+            net.destroy(new WorkerConnectTimeoutError(this.connectTimeoutMs));
+          }
+        }),
       this.connectTimeoutMs,
     );
     const clear = (): void => clearTimeout(timer);

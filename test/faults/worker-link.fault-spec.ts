@@ -10,7 +10,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 const TIERS = JSON.stringify({ test: { rps: 1000, burst: 1000, daily: 100_000 } });
-const BASE_ENV = { TIERS, IP_RATE_LIMIT_RPS: '0', METRICS_ENABLED: 'false', RESULT_CACHE_MAX_BYTES: '0' };
+const BASE_ENV = { TIERS, IP_RATE_LIMIT_RPS: '0', METRICS_ENABLED: 'false', RESULT_CACHE_MAX_BYTES: '0', LOG_LEVEL: 'debug' };
 
 /** A valid PNG of noise that does not compress: about 14 MB for 2400x2000, within both limits. */
 function noisePng(width: number, height: number): Promise<Buffer> {
@@ -67,6 +67,12 @@ describe('the link to the worker under faults (real gateway, real worker)', () =
     const largeOnes = Array.from({ length: 8 }, () => postForm(gateway.url, uploader, { image: large }));
     const smallAnswers = await Promise.all(smallOnes);
     const largeAnswers = await Promise.all(largeOnes);
+    if ([...smallAnswers, ...largeAnswers].some((a) => a.status !== 200 && a.body?.error?.code !== 'worker_overloaded')) {
+      process.stdout.write(
+        `${JSON.stringify([...smallAnswers, ...largeAnswers].map((a): unknown[] => [a.status, a.ms, a.body?.error as unknown]))}\n` +
+          `--- gateway\n${gateway.output().slice(-6000)}\n--- worker\n${worker.output().slice(-6000)}\n`,
+      );
+    }
     expect(smallAnswers.map((a) => a.status)).toEqual(Array(8).fill(200));
     for (const answer of largeAnswers) {
       // Within the limits: a result, or overload with Retry-After; never a broken link.
