@@ -11,30 +11,19 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ClientNats, ServerNats } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { NatsFrameDeserializer, NatsFrameSerializer } from '../libs/contracts/src/transport/nats-codec';
+import { freePort, median, option } from './bench-support';
 
 const MIB = 1024 * 1024;
 
 interface Ack {
   bytes: number;
   stallMs: number;
-}
-
-function option(args: string[], name: string, fallback: string): string {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 && args[index + 1] ? args[index + 1] : fallback;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function serve(url: string): void {
@@ -56,14 +45,6 @@ function serve(url: string): void {
   });
   framed.addHandler('bench.framed', (data: { image: Buffer }) => Promise.resolve(ack(data.image.length)));
   void json.listen(() => void framed.listen(() => process.send?.('ready')));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function ownNatsServer(): Promise<{ url: string; process: ChildProcess }> {

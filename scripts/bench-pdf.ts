@@ -16,7 +16,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,21 +30,11 @@ import {
   type ReadDocumentResult,
   type WorkerHealth,
 } from '@app/contracts';
+import { freePort, median } from './bench-support';
 
 const SOCKET = framedSocket({ maxFrameBytes: 256 * 1024 * 1024, maxSendBufferBytes: 1024 * 1024 * 1024 });
 const REQUEST_TIMEOUT_MS = 600_000;
 const RENDER_DPI = 200;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (typeof address !== 'object' || address === null) {
-    throw new Error('no free port');
-  }
-  return address.port;
-}
 
 async function startWorker(): Promise<{ client: ClientProxy; stop: () => Promise<void> }> {
   const main = resolve(__dirname, '..', 'ocr-worker', 'src', 'main.js');
@@ -137,11 +126,6 @@ async function wrapped(image: Buffer): Promise<Uint8Array> {
   const size = { width: (width * 72) / RENDER_DPI, height: (height * 72) / RENDER_DPI };
   doc.addPage([size.width, size.height]).drawImage(embedded, { x: 0, y: 0, ...size });
   return doc.save();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 async function main(): Promise<void> {
